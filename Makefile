@@ -1,0 +1,30 @@
+# carpathian-conform: `make run` checks the embedded reference server, `make test` proves the tool.
+GO      ?= go
+BIN     := bin/carpathian-conform
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/carpathian-ai/carpathian-conform/cli.Version=$(VERSION)
+
+.PHONY: run test build bench lint fuzz clean
+
+run: build ## conformance run against the embedded reference server
+	./$(BIN)
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/carpathian-conform
+
+test: lint ## everything CI checks; stays well under 10 minutes
+	$(GO) test -count=1 -timeout 9m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: ## speed and memory goals, measured (see README "Performance")
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+
+fuzz: ## a short fuzz of the base-URL normalizer
+	$(GO) test ./target -run '^$$' -fuzz FuzzParseBaseURL -fuzztime 30s
+
+clean:
+	rm -rf bin

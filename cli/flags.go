@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Exit codes, the same for every subcommand.
+const (
+	ExitOK        = 0 // conformant, or the run met its goals
+	ExitViolation = 1 // the target broke a clause (or a measured limit disagrees)
+	ExitUsage     = 2 // bad flags, URL, file or configuration: found before any request
+	ExitErrors    = 3 // only the tool or the network failed
+	ExitThreshold = 4 // a load threshold or SLO was missed
+)
+
+// UsageError is bad input: printed as one line, exit 2.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef makes a UsageError.
+func Usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
+
+// EnvPrefix starts the environment equivalent of every flag: --base-url is
+// CARPATHIAN_BASE_URL.
+const EnvPrefix = "CARPATHIAN_"
+
+// EnvName is the environment variable that stands for a flag.
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// FlagSet is a subcommand's flags. Every flag has a CARPATHIAN_* equivalent,
+// which the command line overrides.
+type FlagSet struct {
+	*flag.FlagSet
+	command string
+	summary string
+}
+
+// NewFlagSet makes the flags of one subcommand; summary heads its --help.
+func NewFlagSet(command, summary string) *FlagSet {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return &FlagSet{FlagSet: fs, command: command, summary: summary}
+}
+
+// StringList is a repeatable string flag (--api-key A --api-key B); from the
+// environment it is comma-separated.
+type StringList []string
+
+func (s *StringList) String() string { return strings.Join(*s, ",") }
+func (s *StringList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*s = append(*s, part)
+		}
+	}
+	return nil
+}
+
+// Parse reads args, then the environment for flags not on the command line.
+// It returns flag.ErrHelp for -h/--help, a UsageError for anything wrong.
+func (fs *FlagSet) Parse(args []string) error {
+	if err := fs.FlagSet.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return Usagef("%s: %v (see --help)", fs.command, err)
+	}
+	if fs.NArg() > 0 {
+		return Usagef("%s: unexpected argument %q (flags are written --name value; see --help)", fs.command, fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = Usagef("%s=%q: %v", EnvName(f.Name), redactIfKey(f.Name, v), e)
+			}
+		}
+	})
+	return err
+}
+
+// Help writes the subcommand's help: summary, then each flag with its default
+// and environment variable, sorted.
+func (fs *FlagSet) Help(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\nFlags (each also read from the environment variable shown):\n", fs.summary)
+	var flags []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
+	sort.Slice(flags, func(i, j int) bool { return flags[i].Name < flags[j].Name })
+	for _, f := range flags {
+		name, usage := flag.UnquoteUsage(f)
+		head := "  --" + f.Name
+		if name != "" {
+			head += " " + name
+		}
+		fmt.Fprintf(w, "%s\n      %s", head, usage)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, " [$%s]\n", EnvName(f.Name))
+	}
+}
+
+func redactIfKey(name, v string) string {
+	if strings.HasSuffix(name, "key") {
+		return "…"
+	}
+	return v
+}
+
+// Common flags, defined one way for every subcommand that takes them.
+
+// DurationFlag defines a positive duration flag.
+func (fs *FlagSet) PositiveDuration(p *time.Duration, name string, def time.Duration, usage string) {
+	fs.Var(&positiveDuration{p}, name, usage)
+	*p = def
+	fs.Lookup(name).DefValue = def.String()
+}
+
+type positiveDuration struct{ p *time.Duration }
+
+func (d *positiveDuration) String() string {
+	if d.p == nil {
+		return ""
+	}
+	return d.p.String()
+}
+
+func (d *positiveDuration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("%q is not a positive duration like 30s or 2m", s)
+	}
+	*d.p = v
+	return nil
+}
