@@ -1,0 +1,77 @@
+package reports
+
+import (
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// SchemaConformance names the JSON report's schema; bump it on any breaking change.
+const SchemaConformance = "carpathian-conform/conformance/v1"
+
+// Outcome is what one spec found, before levels turn it into a verdict.
+type Outcome string
+
+const (
+	OutcomePassed   Outcome = "passed"   // every check held
+	OutcomeViolated Outcome = "violated" // a check of the target failed
+	OutcomeObserved Outcome = "observed" // an INFO observation was recorded
+	OutcomeSkipped  Outcome = "skipped"  // not run (a key not given, filtered out); Detail says why
+	OutcomeErrored  Outcome = "errored"  // the tool or network failed, not the target
+)
+
+// Verdict is a clause's result as reports show it.
+type Verdict string
+
+const (
+	Pass  Verdict = "PASS"
+	Fail  Verdict = "FAIL"  // a MUST broken (or a SHOULD under --strict)
+	Warn  Verdict = "WARN"  // a SHOULD broken
+	Info  Verdict = "INFO"  // observed, never a failure
+	Skip  Verdict = "SKIP"  // with the reason
+	Error Verdict = "ERROR" // the tool or the network failed
+)
+
+// SpecResult is one spec's outcome, with the exchanges that prove a violation.
+type SpecResult struct {
+	Clause   string            `json:"clause"`
+	Name     string            `json:"name"`
+	Outcome  Outcome           `json:"outcome"`
+	Detail   string            `json:"detail,omitempty"`
+	Evidence []target.Evidence `json:"evidence,omitempty"`
+	Duration time.Duration     `json:"duration_ns"`
+}
+
+// ClauseResult is the verdict on one clause, from all its specs.
+type ClauseResult struct {
+	ID      string         `json:"id"`
+	Level   contract.Level `json:"level"`
+	Area    string         `json:"area"`
+	Title   string         `json:"title"`
+	Verdict Verdict        `json:"verdict"`
+	Detail  string         `json:"detail"`
+	Specs   []SpecResult   `json:"specs"`
+}
+
+// Conformance is a whole conformance run: what the JSON, JUnit, Markdown and
+// table reports all render.
+type Conformance struct {
+	Schema      string          `json:"schema"`
+	ToolVersion string          `json:"tool_version"`
+	Target      string          `json:"target"` // the root URL; never credentials
+	Embedded    bool            `json:"embedded"`
+	Model       string          `json:"model,omitempty"` // the model bound to the key
+	RateLimit   string          `json:"rate_limit"`
+	Strict      bool            `json:"strict"`
+	Started     time.Time       `json:"started"`
+	Finished    time.Time       `json:"finished"`
+	Interrupted bool            `json:"interrupted,omitempty"`
+	Clauses     []ClauseResult  `json:"clauses"`
+	Counts      map[Verdict]int `json:"counts"`
+	Calls       int             `json:"calls"`     // HTTP calls made
+	MaxCalls    int             `json:"max_calls"` // the stated upper bound
+	Waited429   int             `json:"waited_429"`
+	Tokens      int             `json:"tokens"` // total_tokens spent, from usage
+	ExitCode    int             `json:"exit_code"`
+}
