@@ -20,8 +20,13 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-bench: ## speed and memory goals, measured (see README "Performance")
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+VEGETA := $(shell $(GO) env GOPATH)/bin/vegeta
+
+bench: $(VEGETA) ## speed and memory goals, measured (see README "Performance")
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+$(VEGETA): ## the vegeta CLI, the yardstick our load engine is benchmarked against
+	$(GO) install github.com/tsenart/vegeta/v12@v12.13.0
 
 fuzz: ## a short fuzz of the base-URL normalizer
 	$(GO) test ./target -run '^$$' -fuzz FuzzParseBaseURL -fuzztime 30s

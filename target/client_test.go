@@ -1,0 +1,112 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A redirect to another host must come back as the redirect itself: following
+// it would hand the key to that host.
+func TestClientNeverSendsKeyToAnotherHost(t *testing.T) {
+	leaked := make(chan string, 1)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked <- r.Header.Get("Authorization")
+	}))
+	defer other.Close()
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/ai/v1/models", http.StatusTemporaryRedirect)
+	}))
+	defer origin.Close()
+
+	c := NewClient(MustParseBaseURL(origin.URL + "/ai/v1"))
+	ex, err := c.Do(context.Background(), Request{Path: PathModels, Key: "cai_secretsecret1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Status != http.StatusTemporaryRedirect {
+		t.Fatalf("status %d, want the 307 itself", ex.Status)
+	}
+	select {
+	case auth := <-leaked:
+		t.Fatalf("the other host received a request (Authorization %q)", Redact(auth))
+	default:
+	}
+}
+
+func TestClientFollowsSameHostRedirect(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old/ai/v1/models" {
+			http.Redirect(w, r, srv.URL+"/ai/v1/models", http.StatusMovedPermanently)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer cai_k1234567" {
+			w.WriteHeader(401)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	ex, err := NewClient(MustParseBaseURL(srv.URL+"/old/ai")).Do(context.Background(), Request{Path: PathModels, Key: "cai_k1234567"})
+	if err != nil || ex.Status != 200 {
+		t.Fatalf("got %v, %v", ex, err)
+	}
+}
+
+func TestClientCapsBodyAndTimesOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ai/slow" {
+			time.Sleep(200 * time.Millisecond)
+		}
+		w.Write([]byte(strings.Repeat("x", 100)))
+	}))
+	defer srv.Close()
+	c := NewClient(MustParseBaseURL(srv.URL+"/ai"), WithMaxBody(10), WithTimeout(50*time.Millisecond))
+	ex, err := c.Do(context.Background(), Request{Path: "/big"})
+	if err != nil || len(ex.Body) != 10 || !ex.Truncated {
+		t.Fatalf("body %d truncated %v err %v", len(ex.Body), ex.Truncated, err)
+	}
+	_, err = c.Do(context.Background(), Request{Path: "/slow"})
+	var ne *NetError
+	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("want a timeout NetError, got %v", err)
+	}
+}
+
+func TestClientUnreachableIsNetError(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	_, err := NewClient(MustParseBaseURL(url+"/ai")).Do(context.Background(), Request{Path: PathModels})
+	var ne *NetError
+	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "cannot connect") {
+		t.Fatalf("want a connect NetError, got %v", err)
+	}
+}
+
+func TestEvidenceRedactsAndCurl(t *testing.T) {
+	key := "cai_0123456789abcdef"
+	ex := &Exchange{
+		Method: "POST", URL: "http://127.0.0.1:1/ai/v1/chat/completions",
+		RequestHeader: http.Header{"Authorization": {"Bearer " + key}, "Content-Type": {"application/json"}},
+		RequestBody:   []byte(`{"echo":"` + key + `"}`),
+		Status:        401, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: []byte(`{"error":{"message":"bad key ` + key + `"}}`),
+	}
+	ev := ex.Evidence(NewRedactor(key))
+	all := ev.Curl + ev.RequestBody + ev.ResponseBody + ev.RequestHeaders["Authorization"]
+	if strings.Contains(all, key) {
+		t.Fatalf("evidence leaks the key: %+v", ev)
+	}
+	if !strings.Contains(ev.Curl, `-H "Authorization: Bearer $CARPATHIAN_API_KEY"`) {
+		t.Fatalf("curl does not use $CARPATHIAN_API_KEY: %s", ev.Curl)
+	}
+	if ev.RequestHeaders["Authorization"] != "Bearer cai_…cdef" {
+		t.Fatalf("Authorization shown as %q", ev.RequestHeaders["Authorization"])
+	}
+}
