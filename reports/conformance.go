@@ -68,10 +68,29 @@ type Conformance struct {
 	Finished    time.Time       `json:"finished"`
 	Interrupted bool            `json:"interrupted,omitempty"`
 	Clauses     []ClauseResult  `json:"clauses"`
-	Counts      map[Verdict]int `json:"counts"`
+	Counts      map[Verdict]int `json:"counts"`    // from Clauses; reports recount, so they always agree
 	Calls       int             `json:"calls"`     // HTTP calls made
 	MaxCalls    int             `json:"max_calls"` // the stated upper bound
 	Waited429   int             `json:"waited_429"`
 	Tokens      int             `json:"tokens"` // total_tokens spent, from usage
 	ExitCode    int             `json:"exit_code"`
 }
+
+// Verdicts lists every verdict in the order reports count them.
+var Verdicts = []Verdict{Pass, Fail, Warn, Info, Skip, Error}
+
+// NeedsEvidence reports whether reports show the exchanges behind the
+// verdict: a broken clause, required or recommended.
+func (v Verdict) NeedsEvidence() bool { return v == Fail || v == Warn }
+
+// Duration is how long the run took.
+func (c *Conformance) Duration() time.Duration {
+	if c.Finished.Before(c.Started) {
+		return 0
+	}
+	return c.Finished.Sub(c.Started)
+}
+
+// Overall is the run's verdict in one word: FAIL if a clause failed, else
+// ERROR if one errored, else PASS; it agrees with the exit code.
+func (c *Conformance) Overall() Verdict { return overall(CountVerdicts(c.Clauses)) }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultEvidenceBody is how much of a body evidence shows.
@@ -86,6 +87,9 @@ func flatHeaders(h http.Header, red Redactor) map[string]string {
 func capText(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) { // never split a character
+		n--
 	}
 	return s[:n] + fmt.Sprintf("… (%d bytes more)", len(s)-n)
 }

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// countingServer is the reference server behind a counter of the calls it got.
+func countingServer(t *testing.T) (baseURL, key string, calls *atomic.Int64) {
+	t.Helper()
+	srv, err := fixtures.New(fixtures.WithRateLimit(target.Limit{N: 1 << 30, Window: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls = new(atomic.Int64)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	return hs.URL + "/ai/v1", srv.Keys().Valid, calls
+}
+
+func runLoadCLI(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(Env{Ctx: ctx, Stdout: &out, Stderr: &errb}, append([]string{"load"}, args...))
+	return code, out.String(), errb.String()
+}
+
+func TestLoadThresholdBreachedExits4AfterReport(t *testing.T) {
+	base, key, calls := countingServer(t)
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "summary.json")
+	code, out, errOut := runLoadCLI(context.Background(), "--base-url", base, "--api-key", key, "--rate", "50/s", "--duration", "400ms",
+		"--threshold", "p99<1ns", "--threshold", "success>=99%", "--json", jsonPath)
+	if code != ExitThreshold {
+		t.Fatalf("exit %d, want 4; stderr %q", code, errOut)
+	}
+	if calls.Load() == 0 || !strings.Contains(out, "Load plan") || !strings.Contains(out, "Thresholds") || !strings.Contains(out, "FAIL") {
+		t.Errorf("%d calls; stdout:\n%s", calls.Load(), out)
+	}
+	if strings.Contains(out+errOut, key) {
+		t.Error("the key was printed in full")
+	}
+	var doc map[string]any
+	b, err := os.ReadFile(jsonPath)
+	if err != nil || json.Unmarshal(b, &doc) != nil {
+		t.Fatalf("JSON summary: %v", err)
+	}
+	if c, ok := doc["conformance"].(map[string]any); !ok || c["sampled"] == float64(0) || c["violating"] != float64(0) {
+		t.Errorf("conformance under load against the reference server: %v", doc["conformance"])
+	}
+	if doc["exit_code"] != float64(4) || doc["requests"] != float64(calls.Load()) {
+		t.Errorf("summary exit_code %v requests %v (server saw %d)", doc["exit_code"], doc["requests"], calls.Load())
+	}
+}
+
+func TestLoadPassingThresholdsExit0(t *testing.T) {
+	base, key, _ := countingServer(t)
+	code, out, errOut := runLoadCLI(context.Background(), "--base-url", base, "--api-key", key, "--rate", "40/s", "--duration", "300ms",
+		"--threshold", "success>=99%", "--threshold", "errors==0", "--path", "models")
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr %q\n%s", code, errOut, out)
+	}
+}
+
+// Bad input is a usage error found before a single call goes out.
+func TestLoadUsageErrorsSendNothing(t *testing.T) {
+	base, key, calls := countingServer(t)
+	cases := map[string][]string{
+		"unknown threshold":   {"--threshold", "p98<2s"},
+		"malformed threshold": {"--threshold", "p99 below 2s"},
+		"bad abort":           {"--abort-on", "p99>1s for 10s"},
+		"over max-calls":      {"--rate", "100/s", "--duration", "2s", "--max-calls", "50"},
+		"over token budget":   {"--rate", "10/s", "--duration", "1s", "--max-tokens", "100", "--max-tokens-budget", "500"},
+		"unbounded tokens":    {"--max-tokens", "0"},
+		"bad path":            {"--path", "/v2/chat"},
+		"conflicting profile": {"--steps", "5/s@1s", "--rate", "2/s"},
+		"bad arrivals":        {"--arrivals", "bursty"},
+		"unwritable output":   {"--output", "/nonexistent-dir/x.bin"},
+		"missing prompts":     {"--prompts-file", "/nonexistent-file"},
+	}
+	for name, extra := range cases {
+		args := append([]string{"--base-url", base, "--api-key", key, "--duration", "200ms"}, extra...)
+		code, _, errOut := runLoadCLI(context.Background(), args...)
+		if code != ExitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and one line", name, code, errOut)
+		}
+	}
+	if code, _, _ := runLoadCLI(context.Background(), "--api-key", key); code != ExitUsage {
+		t.Errorf("no --base-url: exit %d", code)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("usage errors sent %d calls", n)
+	}
+	// --yes lifts the --max-calls refusal.
+	code, _, errOut := runLoadCLI(context.Background(), "--base-url", base, "--api-key", key, "--rate", "100/s", "--duration", "300ms", "--max-calls", "5", "--yes", "--path", "models")
+	if code != ExitOK || calls.Load() < 20 {
+		t.Errorf("--yes: exit %d after %d calls, stderr %q", code, calls.Load(), errOut)
+	}
+}
+
+// Ctrl-C stops sending, still writes every output, and exits 3.
+func TestLoadInterruptStillWritesOutputs(t *testing.T) {
+	base, key, calls := countingServer(t)
+	dir := t.TempDir()
+	bin, html, js := filepath.Join(dir, "r.bin"), filepath.Join(dir, "p.html"), filepath.Join(dir, "s.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	code, out, errOut := runLoadCLI(ctx, "--base-url", base, "--api-key", key, "--rate", "50/s", "--duration", "30s",
+		"--output", bin, "--html", html, "--json", js)
+	if code != ExitErrors || time.Since(start) > 5*time.Second {
+		t.Fatalf("exit %d after %s; stderr %q", code, time.Since(start), errOut)
+	}
+	if !strings.Contains(out, "interrupted") {
+		t.Errorf("report does not say interrupted:\n%s", out)
+	}
+	f, err := os.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, dec := 0, vegeta.NewDecoder(f)
+	for dec.Decode(&vegeta.Result{}) == nil {
+		n++
+	}
+	if n == 0 || int64(n) != calls.Load() {
+		t.Errorf("binary output holds %d results, the server saw %d calls", n, calls.Load())
+	}
+	for _, p := range []string{html, js} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", p, err)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/reports"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// serveShutdownGrace is how long serve waits for calls in flight after Ctrl-C.
+const serveShutdownGrace = 5 * time.Second
+
+// runServe runs the reference server until Ctrl-C.
+func runServe(env Env, args []string) error {
+	fs := NewFlagSet("serve", "carpathian-conform serve: run the reference Carpathian AI API server (a local stand-in that keeps the whole contract)")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
+	prefix := fs.String("prefix", "", "path prefix before /ai, e.g. /gw for /gw/ai/v1")
+	model := fs.String("model", fixtures.DefaultModel, "model id bound to the valid keys")
+	limit := target.DefaultLimit
+	fs.Var(&limit, "rate-limit", "each key's rate limit `N/W`, e.g. 60/1m or 5/10s")
+	algorithm := fixtures.FixedWindow
+	fs.Var(&algorithmFlag{&algorithm}, "algorithm", "the rate limiter's `algorithm`: fixed-window, sliding-window or token-bucket")
+	countModels := fs.Bool("count-models", false, "models calls count against the rate limit")
+	countRefused := fs.Bool("count-refused", false, "calls refused with 429 count against the rate limit")
+	budget := fs.Int64("token-budget", 0, "tokens each valid key may spend before chat answers 402 (0: unlimited)")
+	var lat fixtures.Latency
+	fs.Var(&latencyFlag{&lat.Base}, "latency-base", "`duration` every served call takes, e.g. 100ms")
+	fs.Var(&latencyFlag{&lat.PerToken}, "latency-per-token", "`duration` added per completion token, e.g. 20ms")
+	fs.Var(&latencyFlag{&lat.Jitter}, "latency-jitter", "up to this `duration` of random time added per call, e.g. 50ms")
+	concurrency := fs.Int("concurrency", 0, "calls in service at once; beyond it they queue (0: no cap)")
+	var deviations, quirks StringList
+	fs.Var(&deviations, "deviation", "break the contract the `name`d way (repeatable; see --list-deviations)")
+	fs.Var(&quirks, "quirk", "a conformant variation by `name` (repeatable; see --list-deviations)")
+	list := fs.Bool("list-deviations", false, "list the deviations and quirks, then exit")
+	if err := parseFlags(env, fs, args); err != nil {
+		return err
+	}
+	if *list {
+		return listDeviations(env)
+	}
+	for _, names := range []struct {
+		kind string
+		list []string
+		ok   func(string) bool
+	}{
+		{"deviation", deviations, func(n string) bool { _, ok := fixtures.LookupDeviation(n); return ok }},
+		{"quirk", quirks, func(n string) bool { _, ok := fixtures.LookupQuirk(n); return ok }},
+	} {
+		for _, n := range names.list {
+			if !names.ok(n) {
+				return Usagef("serve: unknown %s %q: see serve --list-deviations for the names", names.kind, n)
+			}
+		}
+	}
+	srv, err := fixtures.Start(
+		fixtures.WithAddr(*addr),
+		fixtures.WithPrefix(*prefix),
+		fixtures.WithModel(*model),
+		fixtures.WithRateLimit(limit),
+		fixtures.WithAlgorithm(algorithm),
+		fixtures.WithCountModels(*countModels),
+		fixtures.WithCountRefused(*countRefused),
+		fixtures.WithTokenBudget(*budget),
+		fixtures.WithLatency(lat),
+		fixtures.WithConcurrency(*concurrency),
+		fixtures.WithDeviations(deviations...),
+		fixtures.WithQuirks(quirks...),
+	)
+	if err != nil {
+		return Usagef("serve: %v", err)
+	}
+	printServing(env, srv)
+	<-env.Ctx.Done()
+	fmt.Fprintln(env.Stdout, "serve: stopping")
+	ctx, cancel := context.WithTimeout(context.Background(), serveShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return srv.Close()
+	}
+	return nil
+}
+
+// printServing shows the base URL, the fixture keys in full (the one place a
+// key is ever printed whole: they are the server's own test keys) and the settings.
+func printServing(env Env, srv *fixtures.Server) {
+	fmt.Fprintf(env.Stdout, "Carpathian reference server at %s (root %s)\n\n", srv.BaseURL(), srv.Root())
+	var keys [][]string
+	for _, k := range srv.Keys().Roles() {
+		keys = append(keys, []string{k.Name, k.Value})
+	}
+	_ = reports.Table(env.Stdout, "Fixture keys (test keys of this server only):", []string{"role", "key"}, keys, nil)
+	var settings [][]string
+	for _, s := range srv.Settings() {
+		settings = append(settings, []string{s.Name, s.Value})
+	}
+	fmt.Fprintln(env.Stdout)
+	_ = reports.Table(env.Stdout, "Settings:", []string{"setting", "value"}, settings, nil)
+	fmt.Fprintf(env.Stdout, "\nTry: carpathian-conform --base-url %s --api-key <the valid key above>\nCtrl-C stops it.\n", srv.BaseURL())
+}
+
+func listDeviations(env Env) error {
+	var rows [][]string
+	for _, d := range fixtures.Deviations {
+		rows = append(rows, []string{d.Name, d.Clause, d.Summary})
+	}
+	if err := reports.Table(env.Stdout, "Deviations (--deviation NAME breaks the clause):", []string{"name", "clause", "what changes"}, rows, nil); err != nil {
+		return err
+	}
+	rows = nil
+	for _, q := range fixtures.Quirks {
+		rows = append(rows, []string{q.Name, q.Summary})
+	}
+	fmt.Fprintln(env.Stdout)
+	return reports.Table(env.Stdout, "Quirks (--quirk NAME, conformant variations):", []string{"name", "what changes"}, rows, nil)
+}
+
+// algorithmFlag makes fixtures.Algorithm a flag.Value.
+type algorithmFlag struct{ p *fixtures.Algorithm }
+
+func (a *algorithmFlag) String() string {
+	if a.p == nil {
+		return ""
+	}
+	return string(*a.p)
+}
+
+func (a *algorithmFlag) Set(s string) error {
+	v, err := fixtures.ParseAlgorithm(s)
+	if err != nil {
+		return err
+	}
+	*a.p = v
+	return nil
+}
+
+// latencyFlag is a duration of zero or more.
+type latencyFlag struct{ p *time.Duration }
+
+func (l *latencyFlag) String() string {
+	if l.p == nil || *l.p == 0 {
+		return ""
+	}
+	return l.p.String()
+}
+
+func (l *latencyFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a duration like 100ms, 2s or 0", s)
+	}
+	*l.p = v
+	return nil
+}
+
+var (
+	_ flag.Value = (*algorithmFlag)(nil)
+	_ flag.Value = (*latencyFlag)(nil)
+)

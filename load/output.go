@@ -1,0 +1,93 @@
+package load
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/tsenart/vegeta/v12/lib/plot"
+)
+
+// Sink receives every hit of a run, in arrival order, from one goroutine.
+// It must not keep the *Hit after Add returns. Close is called once, when the
+// run ends for whatever reason (Ctrl-C included), so outputs are always
+// complete.
+type Sink interface {
+	Add(*Hit) error
+	Close() error
+}
+
+// SinkFunc adapts a function to a Sink with nothing to close: a stream of
+// results for a caller (ratelimit and capacity analyses).
+type SinkFunc func(*Hit) error
+
+func (f SinkFunc) Add(h *Hit) error { return f(h) }
+func (f SinkFunc) Close() error     { return nil }
+
+// BinaryOutput writes every result in vegeta's binary (gob) results format,
+// which `vegeta report`, `vegeta plot` and vegeta.NewDecoder read. Close
+// flushes; it does not close w.
+func BinaryOutput(w io.Writer) Sink {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	return &binaryOutput{bw: bw, enc: vegeta.NewEncoder(bw)}
+}
+
+type binaryOutput struct {
+	bw  *bufio.Writer
+	enc vegeta.Encoder
+}
+
+func (o *binaryOutput) Add(h *Hit) error { return o.enc.Encode(h.Result) }
+func (o *binaryOutput) Close() error     { return o.bw.Flush() }
+
+// DefaultPlotPoints is how many points per series a plot keeps (vegeta
+// plot's default threshold).
+const DefaultPlotPoints = 4000
+
+// PlotOutput writes, on Close, an HTML latency-over-time plot made by
+// vegeta's plot package. The plot keeps every point (compressed) until then,
+// so its memory grows with the run, unlike the other outputs.
+func PlotOutput(w io.Writer, title string) Sink {
+	return &plotOutput{w: w, p: plot.New(plot.Title(title), plot.Downsample(DefaultPlotPoints))}
+}
+
+type plotOutput struct {
+	w io.Writer
+	p *plot.Plot
+}
+
+func (o *plotOutput) Add(h *Hit) error { return o.p.Add(h.Result) }
+func (o *plotOutput) Close() error {
+	o.p.Close()
+	_, err := o.p.WriteTo(o.w)
+	return err
+}
+
+// FileOutput creates path and makes a sink writing to it with newSink; the
+// file is closed with the sink.
+func FileOutput(path string, newSink func(io.Writer) Sink) (Sink, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create %s: %v", path, err)
+	}
+	return &fileOutput{Sink: newSink(f), f: f, path: path}, nil
+}
+
+type fileOutput struct {
+	Sink
+	f    *os.File
+	path string
+}
+
+func (o *fileOutput) Close() error {
+	err := o.Sink.Close()
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %v", o.path, err)
+	}
+	return nil
+}

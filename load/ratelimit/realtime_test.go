@@ -1,0 +1,52 @@
+package ratelimit
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// TestRealTime runs against the reference server on the wall clock, with short
+// windows, each algorithm in parallel: real latencies and timer jitter.
+func TestRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real time: about 5s")
+	}
+	limit := target.Limit{N: 20, Window: 2 * time.Second}
+	want := map[fixtures.Algorithm]string{fixtures.FixedWindow: FixedWindow, fixtures.SlidingWindow: SlidingLog, fixtures.TokenBucket: TokenBucket}
+	for alg, fam := range want {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Parallel()
+			srv, err := fixtures.Start(fixtures.WithRateLimit(limit), fixtures.WithAlgorithm(alg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			caller := NewTargetCaller(target.NewClient(srv.Root()), []string{srv.Keys().Valid}, nil)
+			// A fresh server is idle: the quiet period is only time.
+			f := Run(context.Background(), caller, Config{Expect: limit, Tolerance: 1, SkipQuiet: true})
+			if f.Fingerprint.Algorithm != fam || abs(f.MeasuredLimit-limit.N) > 1 || f.Verdict != VerdictPass {
+				t.Errorf("%s: fingerprint %q limit %d verdict %s (%s); want %s, 20\n%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.Verdict, f.VerdictDetail, fam, lines(f.Evidence))
+			}
+			t.Logf("%s: %s, limit %d, %d calls in %s\n%s%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.CallsSpent, f.Finished.Sub(f.Started).Round(time.Millisecond), lines(f.Evidence), callLogMs(f))
+		})
+	}
+}
+
+func callLogMs(f *Findings) string {
+	out := ""
+	t0 := f.Calls[0].Sent
+	for _, c := range f.Calls {
+		if c.Phase == PhaseBurst && c.Accepted() {
+			continue
+		}
+		out += "  " + c.Sent.Sub(t0).Round(time.Millisecond/10).String() + " +" + c.Latency.Round(time.Microsecond).String() + " " + string(c.Phase) + " " + itoa(c.Status) + " v" + itoa(c.Volley) + "\n"
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,42 @@
+package ratelimit
+
+import (
+	"fmt"
+	"io"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// AttackName labels the results a ratelimit run writes.
+const AttackName = "carpathian-conform ratelimit"
+
+// Result converts a call to vegeta's result, so `vegeta report` reads a run.
+// Bodies are not kept: the analysis does not need them.
+func (c Call) Result() vegeta.Result {
+	return vegeta.Result{
+		Attack:    AttackName + " " + string(c.Phase),
+		Seq:       uint64(c.Seq),
+		Code:      uint16(c.Status),
+		Timestamp: c.Sent,
+		Latency:   c.Latency,
+		BytesOut:  uint64(c.BytesOut),
+		BytesIn:   uint64(c.BytesIn),
+		Error:     c.Error,
+		Method:    c.Method,
+		URL:       c.URL,
+		Headers:   c.Header,
+	}
+}
+
+// WriteResults writes the calls in vegeta's binary results format
+// (vegeta.NewEncoder), like load --output.
+func WriteResults(w io.Writer, calls []Call) error {
+	enc := vegeta.NewEncoder(w)
+	for _, c := range calls {
+		r := c.Result()
+		if err := enc.Encode(&r); err != nil {
+			return fmt.Errorf("writing results: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package reports
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+)
+
+// ShownBody caps the bodies human reports show (bytes); the JSON report
+// keeps the evidence whole.
+const ShownBody = 512
+
+// shownHeaders are the headers that explain a verdict; others are noise in a
+// human report (the JSON report keeps them all).
+var shownHeaders = []string{"authorization", "content-type", "retry-after", "location", "www-authenticate"}
+
+// shownHeaderPrefixes catch the rate-limit header families.
+var shownHeaderPrefixes = []string{"x-ratelimit-", "ratelimit"}
+
+// evidenceLine is one line of a broken clause's evidence. Prose may be
+// word-wrapped; exact lines (exchanges, curl) may only be cut.
+type evidenceLine struct {
+	depth int // indentation level
+	text  string
+	exact bool
+}
+
+// evidenceOf is what reports show under a FAIL or WARN: each violated spec
+// with its detail, its exchanges and a curl command for each.
+func evidenceOf(cr ClauseResult) []evidenceLine {
+	var out []evidenceLine
+	for _, s := range cr.Specs {
+		if s.Outcome != OutcomeViolated {
+			continue
+		}
+		out = append(out, evidenceLine{0, printable(s.Name + ": " + s.Detail), false})
+		if len(s.Evidence) == 0 {
+			out = append(out, evidenceLine{1, "(no exchange recorded)", false})
+		}
+		for _, e := range s.Evidence {
+			for _, l := range exchangeLines(e) {
+				out = append(out, evidenceLine{1, l, true})
+			}
+			prompt := "$ "
+			for _, l := range curlLines(printable(e.Curl)) {
+				out = append(out, evidenceLine{1, prompt + l, true})
+				prompt = "  "
+			}
+		}
+	}
+	return out
+}
+
+// plainEvidence is evidenceOf as unwrapped text, for JUnit and Markdown.
+func plainEvidence(cr ClauseResult) string {
+	var b strings.Builder
+	for _, l := range evidenceOf(cr) {
+		b.WriteString(strings.Repeat("  ", l.depth) + l.text + "\n")
+	}
+	return b.String()
+}
+
+// exchangeLines renders one exchange for people: the request line and
+// status, selected request headers ("> "), then selected response headers and
+// the body ("< "). The request body is left to the curl command beside it.
+func exchangeLines(e target.Evidence) []string {
+	lines := []string{fmt.Sprintf("%s %s → %d (%d ms)", e.Method, e.URL, e.Status, e.DurationMS)}
+	side := func(mark string, headers map[string]string, body string) {
+		for _, h := range selectHeaders(headers) {
+			lines = append(lines, mark+h)
+		}
+		if body != "" {
+			for l := range strings.SplitSeq(capBody(body, ShownBody), "\n") {
+				lines = append(lines, mark+l)
+			}
+		}
+	}
+	side("> ", e.RequestHeaders, "")
+	side("< ", e.ResponseHeaders, e.ResponseBody)
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	return lines
+}
+
+// selectHeaders is "Name: value" for the shown headers, sorted by name.
+func selectHeaders(h map[string]string) []string {
+	var out []string
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		shown := slices.Contains(shownHeaders, lk)
+		for _, p := range shownHeaderPrefixes {
+			shown = shown || strings.HasPrefix(lk, p)
+		}
+		if shown {
+			out = append(out, k+": "+v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// capBody cuts s to at most n bytes on a rune boundary, saying how much was cut.
+func capBody(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes more)", len(s)-cut)
+}
+
+// curlLines splits a curl command at its -H and -d options into lines joined
+// by shell continuations, so a long command still pastes as one.
+func curlLines(curl string) []string {
+	args := shellWords(curl)
+	var lines []string
+	cur := ""
+	for i := 0; i < len(args); i++ {
+		if (args[i] == "-H" || args[i] == "-d") && cur != "" {
+			lines = append(lines, cur+` \`)
+			cur = "  "
+		} else if cur != "" && cur != "  " {
+			cur += " "
+		}
+		cur += args[i]
+		if (args[i] == "-H" || args[i] == "-d") && i+1 < len(args) {
+			i++
+			cur += " " + args[i]
+		}
+	}
+	return append(lines, cur)
+}
+
+// shellWords splits a command at spaces outside quotes, keeping the quotes.
+func shellWords(s string) []string {
+	var words []string
+	var b strings.Builder
+	var quote rune
+	escaped := false
+	for _, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case quote == 0 && r == '\\', quote == '"' && r == '\\':
+			escaped = true
+		case quote == 0 && (r == '\'' || r == '"'):
+			quote = r
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote == 0 && r == ' ':
+			if b.Len() > 0 {
+				words = append(words, b.String())
+				b.Reset()
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() > 0 {
+		words = append(words, b.String())
+	}
+	return words
+}
+
+// hardWrap cuts a line into pieces no wider than width display columns,
+// keeping every character (evidence must stay exact); continuation pieces
+// get indent, which counts in the width.
+func hardWrap(line string, width int, indent string) []string {
+	if twwidth.Width(line) <= width {
+		return []string{line}
+	}
+	var out []string
+	cur, curWidth := "", 0
+	for _, r := range line {
+		rw := twwidth.Width(string(r))
+		if curWidth+rw > width && cur != "" && cur != indent {
+			out = append(out, cur)
+			cur, curWidth = indent, twwidth.Width(indent)
+		}
+		cur += string(r)
+		curWidth += rw
+	}
+	return append(out, cur)
+}

@@ -1,0 +1,117 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// keyPattern matches anything shaped like a full cai_ key. Evidence arrives
+// redacted already; this is the last line of defence, applied to every
+// report as a whole, for a key that reached a detail or a name unredacted.
+var keyPattern = regexp.MustCompile(`cai_[A-Za-z0-9_\-]{8,}`)
+
+// render builds a report in memory, scrubs any key out of it and writes it
+// in one piece, so a failed render writes nothing.
+func render(w io.Writer, build func(b *bytes.Buffer) error) error {
+	var b bytes.Buffer
+	if err := build(&b); err != nil {
+		return err
+	}
+	out := keyPattern.ReplaceAllFunc(b.Bytes(), func(key []byte) []byte {
+		return []byte(target.Redact(string(key)))
+	})
+	_, err := w.Write(out)
+	return err
+}
+
+// printable makes text from a target safe to show: valid UTF-8, no control
+// characters a terminal would act on (escape sequences, carriage returns).
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// safeURL is a URL without any userinfo or query, which could hold
+// credentials.
+func safeURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Host != "" {
+		u.User, u.RawQuery, u.Fragment = nil, "", ""
+		return u.String()
+	}
+	return s
+}
+
+// displayTarget is the target as human reports name it.
+func displayTarget(c *Conformance) string {
+	t := safeURL(c.Target)
+	if c.Embedded {
+		t = "embedded reference server " + t
+	}
+	return strings.TrimSpace(t)
+}
+
+// headline names the run: tool, target, model, limit, strictness.
+func headline(c *Conformance) string {
+	parts := []string{"carpathian-conform " + orDash(c.ToolVersion), displayTarget(c)}
+	if c.Model != "" {
+		parts = append(parts, "model "+c.Model)
+	}
+	parts = append(parts, "rate limit "+orDash(c.RateLimit))
+	if c.Strict {
+		parts = append(parts, "strict")
+	}
+	return printable(strings.Join(parts, " · "))
+}
+
+// countsLine is "38 PASS · 1 WARN · 2 INFO · 3 SKIP", verdicts in Verdicts order.
+func countsLine(c *Conformance) string {
+	counts := CountVerdicts(c.Clauses) // derived, so never out of step with the rows
+	var parts []string
+	for _, v := range Verdicts {
+		if n := counts[v]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, v))
+		}
+	}
+	if len(parts) == 0 {
+		return "no clauses"
+	}
+	return strings.Join(parts, " · ")
+}
+
+// costLine is what the run spent: calls, 429s waited out, tokens, time.
+func costLine(c *Conformance) string {
+	return fmt.Sprintf("%d of at most %d calls · %s waited out · %s spent · %s",
+		c.Calls, c.MaxCalls, plural(c.Waited429, "429"), plural(c.Tokens, "token"), roundDuration(c.Duration()))
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

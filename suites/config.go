@@ -1,0 +1,105 @@
+// Package suites is the conformance suite: Ginkgo specs, one or more per
+// clause of the contract (CONTRACT.md), run against any target from a plain
+// binary. Checks are plain functions (checks.go); spec files wire requests to
+// them by workflow; a Pacer keeps every call under the target's limit; Run
+// turns Ginkgo's report into reports.SpecResult values.
+package suites
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// Keys are the credentials a run may use. Only API is required; a clause
+// that needs another key is skipped, with the reason, when it is not given.
+type Keys struct {
+	API       string // a valid key (--api-key)
+	Revoked   string // AUTH-3
+	Exhausted string // BILL-1, MODELS-4
+	Forbidden string // ACCESS-1: its allowlist excludes this machine
+	Locked    string // ACCESS-2
+}
+
+func (k Keys) all() []string { return []string{k.API, k.Revoked, k.Exhausted, k.Forbidden, k.Locked} }
+
+// Config is one conformance run.
+type Config struct {
+	Root        target.Root
+	Keys        Keys
+	Limit       target.Limit  // the key's declared limit, N per W
+	Strict      bool          // a broken SHOULD fails
+	Timeout     time.Duration // per call
+	MaxCalls    int           // 0: no cap beyond the plan's own bound
+	LabelFilter string        // Ginkgo label filter, e.g. "area:route || cost:none"
+	Focus       []string      // Ginkgo focus regexps on spec text
+	Verbose     bool          // Ginkgo's own verbose output to Out
+	Out         io.Writer     // where -v output goes (nil: discarded)
+	Embedded    bool          // the target is our embedded reference server
+	Model       string        // the model bound to the key, when known up front
+	ToolVersion string
+}
+
+// ErrConfig marks a configuration error found before any request (exit 2).
+var ErrConfig = errors.New("configuration")
+
+func configErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+}
+
+// Validate finds what is wrong with the configuration before any request.
+func (c Config) Validate() error {
+	if c.Root.IsZero() {
+		return configErrorf("no target: give --base-url, like https://api.carpathian.ai/ai/v1")
+	}
+	if strings.TrimSpace(c.Keys.API) == "" {
+		return configErrorf("no API key: give --api-key (or CARPATHIAN_API_KEY)")
+	}
+	if c.Limit.N < 1 || c.Limit.Window <= 0 {
+		return configErrorf("rate limit %v: give --rate-limit N/W, like 60/1m", c.Limit)
+	}
+	if c.MaxCalls < 0 {
+		return configErrorf("--max-calls %d: give a positive number (0 means no cap)", c.MaxCalls)
+	}
+	if c.LabelFilter != "" {
+		if _, err := types.ParseLabelFilter(c.LabelFilter); err != nil {
+			return configErrorf("--label-filter %q does not parse: %s (e.g. 'area:route || level:must')", c.LabelFilter, oneLine(err.Error()))
+		}
+	}
+	for _, f := range c.Focus {
+		if _, err := regexp.Compile(f); err != nil {
+			return configErrorf("--focus %q is not a regular expression: %v", f, err)
+		}
+	}
+	return nil
+}
+
+// Redactor hides every key of the run.
+func (c Config) Redactor(extra ...string) target.Redactor {
+	return target.NewRedactor(append(c.Keys.all(), extra...)...)
+}
+
+// unknownKey is a well-formed key no target knows (AUTH-2): random, never a
+// variation of a real key, so evidence never shows most of one.
+func unknownKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "cai_" + hex.EncodeToString(b)
+}
+
+// oneLine collapses s to one line without terminal escapes (Ginkgo colours
+// its errors).
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(ansiEscape.ReplaceAllString(s, "")), " ")
+}
+
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)

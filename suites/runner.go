@@ -1,0 +1,270 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/reports"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// suiteName is the Ginkgo suite's description.
+const suiteName = "Carpathian AI API contract"
+
+// tokensPerChat is about what one chat call costs: the one-line prompt and a
+// one-word answer.
+const tokensPerChat = 40
+
+// PlannedSpec is one spec of the suite as the plan (and --list) shows it.
+type PlannedSpec struct {
+	Name     string
+	Clause   string
+	Level    string
+	Area     string
+	Cost     Cost
+	Calls    int  // worst case
+	Selected bool // kept by --label-filter and --focus
+}
+
+// Plan is what a run will do, known before any request.
+type Plan struct {
+	Specs    []PlannedSpec
+	MaxCalls int // the most calls the selected specs make (429 retries aside)
+	Tokens   int // about how many tokens they spend at most
+}
+
+// Selected counts the specs that will run.
+func (p *Plan) Selected() int {
+	n := 0
+	for _, s := range p.Specs {
+		if s.Selected {
+			n++
+		}
+	}
+	return n
+}
+
+var (
+	prepareOnce sync.Mutex
+	ran         bool
+)
+
+// Prepare validates the configuration and walks the spec tree without a
+// request: the plan, for --list and for stating the run's cost up front. A
+// --max-calls below the plan's bound is a configuration error.
+func Prepare(cfg Config) (*Plan, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	prepareOnce.Lock()
+	defer prepareOnce.Unlock()
+	rt = newRuntime(cfg)
+	sc, rc := ginkgoConfig(cfg, io.Discard)
+	report := PreviewSpecs(suiteName, sc, rc)
+	plan := &Plan{MaxCalls: discoveryCalls}
+	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		l := parseLabels(sr.Labels())
+		ps := PlannedSpec{Name: specName(sr), Clause: l.Clause, Level: l.Level, Area: l.Area, Cost: l.Cost, Calls: l.Calls,
+			Selected: sr.State != types.SpecStateSkipped}
+		plan.Specs = append(plan.Specs, ps)
+		if ps.Selected {
+			plan.MaxCalls += ps.Calls
+			if ps.Cost != CostNone {
+				plan.Tokens += ps.Calls * tokensPerChat
+			}
+		}
+	}
+	sort.SliceStable(plan.Specs, func(i, j int) bool {
+		return clauseIndex(plan.Specs[i].Clause) < clauseIndex(plan.Specs[j].Clause)
+	})
+	if cfg.MaxCalls > 0 && cfg.MaxCalls < plan.MaxCalls {
+		return plan, configErrorf("--max-calls %d is below what the selected specs may need (%d): raise it, or select fewer specs with --label-filter or --focus",
+			cfg.MaxCalls, plan.MaxCalls)
+	}
+	if plan.Selected() == 0 {
+		return plan, configErrorf("--label-filter/--focus select no spec: see --list for the labels and names")
+	}
+	return plan, nil
+}
+
+// WritePlan lists clauses and specs (--list): no request is sent.
+func WritePlan(w io.Writer, p *Plan) error {
+	rows := make([][]string, 0, len(p.Specs))
+	for _, s := range p.Specs {
+		run := "yes"
+		if !s.Selected {
+			run = "no"
+		}
+		rows = append(rows, []string{s.Clause, strings.ToUpper(s.Level), s.Name, string(s.Cost), fmt.Sprint(s.Calls), run})
+	}
+	title := fmt.Sprintf("%d specs over %d clauses; the selected %d make at most %d calls (about %d tokens)",
+		len(p.Specs), len(contract.Clauses), p.Selected(), p.MaxCalls, p.Tokens)
+	return reports.Table(w, title, []string{"clause", "level", "spec", "cost", "calls", "run"}, rows, nil)
+}
+
+// Run runs the specs against the target and returns the conformance result.
+// Ginkgo runs a suite once per process, so Run can be called only once.
+func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, error) {
+	prepareOnce.Lock()
+	defer prepareOnce.Unlock()
+	if ran {
+		return nil, errors.New("suites.Run: the suite has already run in this process")
+	}
+	ran = true
+	rt = newRuntime(cfg)
+	started := time.Now()
+	out := io.Discard
+	if cfg.Verbose && cfg.Out != nil {
+		out = cfg.Out
+	}
+	sc, rc := ginkgoConfig(cfg, out)
+	RunSpecs(failRecorder{}, suiteName, sc, rc)
+	conf := &reports.Conformance{
+		Schema:      reports.SchemaConformance,
+		ToolVersion: cfg.ToolVersion,
+		Target:      cfg.Root.String(),
+		Embedded:    cfg.Embedded,
+		Model:       rt.boundModel(),
+		RateLimit:   cfg.Limit.String(),
+		Strict:      cfg.Strict,
+		Started:     started.UTC(),
+		Finished:    time.Now().UTC(),
+		Interrupted: ctx.Err() != nil,
+		Calls:       rt.meter.Calls(),
+		MaxCalls:    plan.MaxCalls,
+		Waited429:   rt.meter.Waited429(),
+		Tokens:      rt.meter.Tokens(),
+	}
+	if conf.Model == "" {
+		conf.Model = cfg.Model
+	}
+	specs := specResults(lastReport, rt.red)
+	conf.Clauses, conf.Counts, conf.ExitCode = reports.Aggregate(specs, cfg.Strict)
+	return conf, nil
+}
+
+// failRecorder stands in for testing.T: RunSpecs reports a failed suite by
+// calling Fail, which the verdicts already say.
+type failRecorder struct{}
+
+func (failRecorder) Fail() {}
+
+// ginkgoConfig is Ginkgo's configuration for a run: our filters, a fixed
+// order, no colour, and its own output only under -v.
+func ginkgoConfig(cfg Config, out io.Writer) (types.SuiteConfig, types.ReporterConfig) {
+	sc, rc := GinkgoConfiguration()
+	sc.LabelFilter = cfg.LabelFilter
+	sc.FocusStrings = cfg.Focus
+	sc.RandomizeAllSpecs = false
+	sc.RandomSeed = 1
+	sc.FailFast = false
+	sc.Timeout = 24 * time.Hour
+	rc.NoColor = true
+	rc.Verbose = cfg.Verbose
+	rc.Succinct = !cfg.Verbose
+	formatter.ColorableStdOut = out
+	formatter.ColorableStdErr = out
+	return sc, rc
+}
+
+// specName is a spec's text below the suite's root container.
+func specName(sr types.SpecReport) string {
+	parts := append([]string{}, sr.ContainerHierarchyTexts...)
+	if len(parts) > 0 && parts[0] == suiteName {
+		parts = parts[1:]
+	}
+	if sr.LeafNodeText != "" {
+		parts = append(parts, sr.LeafNodeText)
+	}
+	return strings.Join(parts, " ")
+}
+
+// specResults turns Ginkgo's report into one SpecResult per spec.
+func specResults(report types.Report, red target.Redactor) []reports.SpecResult {
+	var out []reports.SpecResult
+	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		out = append(out, specResult(sr, red))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return clauseIndex(out[i].Clause) < clauseIndex(out[j].Clause) })
+	return out
+}
+
+func specResult(sr types.SpecReport, red target.Redactor) reports.SpecResult {
+	l := parseLabels(sr.Labels())
+	res := reports.SpecResult{Clause: l.Clause, Name: specName(sr), Duration: sr.RunTime}
+	var erroredEntry, observed bool
+	var details []string
+	for _, e := range sr.ReportEntries {
+		switch e.Name {
+		case entryErrored:
+			erroredEntry = true
+		case entryEvidence:
+			if ev, ok := e.Value.GetRawValue().([]target.Evidence); ok {
+				res.Evidence = append(res.Evidence, ev...)
+			}
+		case entryObserved:
+			observed = true
+			details = append(details, fmt.Sprint(e.Value.GetRawValue()))
+		case entryDetail:
+			details = append(details, fmt.Sprint(e.Value.GetRawValue()))
+		}
+	}
+	switch {
+	case sr.State == types.SpecStatePassed && observed:
+		res.Outcome = reports.OutcomeObserved
+	case sr.State == types.SpecStatePassed:
+		res.Outcome = reports.OutcomePassed
+	case sr.State == types.SpecStateSkipped:
+		res.Outcome = reports.OutcomeSkipped
+		details = []string{sr.Failure.Message}
+		if sr.Failure.Message == "" {
+			details = []string{"not selected by --label-filter/--focus"}
+		}
+	case sr.State == types.SpecStateFailed && !erroredEntry:
+		res.Outcome = reports.OutcomeViolated
+		details = []string{sr.Failure.Message}
+	default: // errored, panicked, interrupted, timed out, aborted
+		res.Outcome = reports.OutcomeErrored
+		msg := sr.Failure.Message
+		if msg == "" {
+			msg = sr.State.String()
+		}
+		details = []string{msg}
+	}
+	res.Detail = red.String(strings.Join(details, "; "))
+	if res.Outcome != reports.OutcomeViolated && res.Outcome != reports.OutcomeObserved {
+		res.Evidence = nil
+	}
+	return res
+}
+
+func clauseIndex(id string) int {
+	for i, c := range contract.Clauses {
+		if c.ID == id {
+			return i
+		}
+	}
+	return len(contract.Clauses)
+}
+
+// lastReport is Ginkgo's report of the run, kept by ReportAfterSuite.
+var lastReport types.Report
+
+var _ = ReportAfterSuite("collect results", func(r Report) { lastReport = r })

@@ -1,0 +1,363 @@
+package suites_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/reports"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// The self-test runs the real binary (Ginkgo runs a suite once per process)
+// against in-process reference servers: conformant ones (each limiter, a path
+// prefix, each base-URL shape, each quirk) must pass, and each deviation must
+// be caught on its own clause and make no other MUST fail.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "carpathian-selftest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "carpathian-conform")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/carpathian-conform")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the binary:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Short windows keep the self-test fast; the pacer scales with them.
+var (
+	fastLimit = target.Limit{N: 20, Window: time.Second}
+	lowLimit  = target.Limit{N: 5, Window: time.Second}
+	slowLimit = target.Limit{N: 10, Window: 5 * time.Second} // served calls take 1.6 s
+)
+
+type scenario struct {
+	name      string
+	opts      []fixtures.Option
+	limit     target.Limit
+	shape     *target.BaseShape // nil: the server's documented /v1 base
+	strict    bool
+	deviation *fixtures.Deviation
+}
+
+type outcome struct {
+	sc             scenario
+	conf           reports.Conformance
+	exit           int
+	stdout, stderr string
+	files          map[string][]byte
+	keys           []string
+	dur            time.Duration
+	err            error
+}
+
+func scenarios() []scenario {
+	var out []scenario
+	// The slow one first: it takes longest.
+	out = append(out, scenario{name: "quirk slow", opts: []fixtures.Option{fixtures.WithQuirks("slow")}, limit: slowLimit})
+	for _, a := range fixtures.Algorithms {
+		out = append(out, scenario{name: "reference " + string(a), opts: []fixtures.Option{fixtures.WithAlgorithm(a)}, limit: fastLimit})
+	}
+	out = append(out, scenario{name: "reference under prefix /gw", opts: []fixtures.Option{fixtures.WithPrefix("/gw")}, limit: fastLimit})
+	for _, shape := range target.BaseShapes {
+		s := shape
+		out = append(out, scenario{name: fmt.Sprintf("reference with base {root}%s", shape), limit: fastLimit, shape: &s})
+	}
+	out = append(out, scenario{name: "reference at 5 calls per window, models counted",
+		opts: []fixtures.Option{fixtures.WithQuirks("count-models")}, limit: lowLimit})
+	for _, q := range fixtures.Quirks {
+		if q.Name == "slow" {
+			continue
+		}
+		out = append(out, scenario{name: "quirk " + q.Name, opts: []fixtures.Option{fixtures.WithQuirks(q.Name)}, limit: fastLimit})
+	}
+	for i := range fixtures.Deviations {
+		d := fixtures.Deviations[i]
+		out = append(out, scenario{name: "deviation " + d.Name, opts: []fixtures.Option{fixtures.WithDeviations(d.Name)}, limit: fastLimit, deviation: &d})
+	}
+	// A broken SHOULD fails under --strict.
+	if d, ok := fixtures.LookupDeviation("no-retry-after"); ok {
+		out = append(out, scenario{name: "strict deviation no-retry-after", opts: []fixtures.Option{fixtures.WithDeviations(d.Name)}, limit: fastLimit, deviation: &d, strict: true})
+	}
+	return out
+}
+
+// runScenario starts the server and runs the binary against it.
+func runScenario(ctx context.Context, dir string, sc scenario) outcome {
+	o := outcome{sc: sc, files: map[string][]byte{}}
+	srv, err := fixtures.Start(append([]fixtures.Option{fixtures.WithRateLimit(sc.limit)}, sc.opts...)...)
+	if err != nil {
+		o.err = err
+		return o
+	}
+	defer srv.Close()
+	k := srv.Keys()
+	o.keys = []string{k.Valid, k.Second, k.Revoked, k.Exhausted, k.Forbidden, k.Locked}
+	base := srv.BaseURL()
+	if sc.shape != nil {
+		base = srv.Root().Base(*sc.shape) + "/"
+	}
+	paths := map[string]string{"json": filepath.Join(dir, "report.json"), "junit": filepath.Join(dir, "junit.xml"), "markdown": filepath.Join(dir, "report.md")}
+	args := []string{"--base-url", base, "--api-key", k.Valid, "--revoked-key", k.Revoked, "--exhausted-key", k.Exhausted,
+		"--forbidden-key", k.Forbidden, "--locked-key", k.Locked, "--rate-limit", sc.limit.String(), "--timeout", "20s",
+		"--json", paths["json"], "--junit", paths["junit"], "--markdown", paths["markdown"]}
+	if sc.strict {
+		args = append(args, "--strict")
+	}
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = cleanEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	o.dur = time.Since(start)
+	o.stdout, o.stderr = stdout.String(), stderr.String()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		o.exit = ee.ExitCode()
+	case err != nil:
+		o.err = err
+		return o
+	}
+	for name, p := range paths {
+		o.files[name], _ = os.ReadFile(p)
+	}
+	dec := json.NewDecoder(bytes.NewReader(o.files["json"]))
+	if err := dec.Decode(&o.conf); err != nil {
+		o.err = fmt.Errorf("JSON report: %v (stderr %q)", err, o.stderr)
+	}
+	return o
+}
+
+// cleanEnv drops CARPATHIAN_* so the developer's environment cannot steer a run.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CARPATHIAN_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// runAll runs every scenario, many at once: they spend their time waiting on
+// short rate windows, not on the CPU.
+func runAll(t *testing.T) []outcome {
+	scs := scenarios()
+	out := make([]outcome, len(scs))
+	sem := make(chan struct{}, 8*runtime.GOMAXPROCS(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, sc := range scs {
+		dir := t.TempDir()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = runScenario(ctx, dir, sc)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func TestSelfTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the self-test runs the binary against many servers")
+	}
+	start := time.Now()
+	outcomes := runAll(t)
+	var matrix [][]string
+	for _, o := range outcomes {
+		t.Run(o.sc.name, func(t *testing.T) {
+			if o.err != nil {
+				t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", o.err, o.stdout, o.stderr)
+			}
+			checkNoKeys(t, o)
+			checkJUnit(t, o.files["junit"])
+			checkJSON(t, o)
+			if o.sc.deviation == nil {
+				checkConformant(t, o)
+			} else {
+				matrix = append(matrix, checkCaught(t, o))
+			}
+		})
+	}
+	sort.Slice(matrix, func(i, j int) bool { return matrix[i][1] < matrix[j][1] })
+	var b strings.Builder
+	fmt.Fprintf(&b, "mutation matrix (%d deviations, %s):\n", len(matrix), time.Since(start).Round(time.Second))
+	reports.Table(&b, "", []string{"deviation", "clause", "caught as", "other clauses not PASS"}, matrix, nil)
+	t.Log("\n" + b.String())
+}
+
+// checkConformant: every clause PASS (INFO for INFO clauses), exit 0.
+func checkConformant(t *testing.T, o outcome) {
+	t.Helper()
+	for _, c := range o.conf.Clauses {
+		want := reports.Pass
+		if c.Level == contract.Info {
+			want = reports.Info
+		}
+		if c.Verdict != want {
+			t.Errorf("%s: %s %s (%s), want %s", o.sc.name, c.ID, c.Verdict, c.Detail, want)
+		}
+	}
+	if o.exit != 0 {
+		t.Errorf("%s: exit %d, want 0\n%s", o.sc.name, o.exit, o.stdout)
+	}
+	if o.conf.Waited429 != 0 {
+		t.Errorf("%s: %d 429s waited out: the pacer let the run reach the limit", o.sc.name, o.conf.Waited429)
+	}
+}
+
+// checkCaught: the deviation's clause FAILs (MUST, or SHOULD under --strict)
+// or WARNs (SHOULD); no other MUST clause fails unless it necessarily breaks too.
+func checkCaught(t *testing.T, o outcome) []string {
+	t.Helper()
+	d := o.sc.deviation
+	allowed := map[string]bool{d.Clause: true}
+	for _, a := range d.Also {
+		allowed[a] = true
+	}
+	level := contract.MustLookup(d.Clause).Level
+	want := reports.Fail
+	if level == contract.Should && !o.sc.strict {
+		want = reports.Warn
+	}
+	var caught string
+	var others []string
+	for _, c := range o.conf.Clauses {
+		switch {
+		case c.ID == d.Clause:
+			caught = string(c.Verdict)
+			if c.Verdict != want {
+				t.Errorf("deviation %s: %s is %s (%s), want %s", d.Name, c.ID, c.Verdict, c.Detail, want)
+			}
+		case c.Verdict == reports.Pass || c.Verdict == reports.Info:
+		default:
+			others = append(others, c.ID+" "+string(c.Verdict))
+			if c.Verdict == reports.Fail && !allowed[c.ID] {
+				t.Errorf("deviation %s: %s FAILs too (%s): only %s (and %v) may", d.Name, c.ID, c.Detail, d.Clause, d.Also)
+			}
+			if c.Verdict == reports.Error {
+				t.Errorf("deviation %s: %s is an ERROR (%s)", d.Name, c.ID, c.Detail)
+			}
+		}
+	}
+	wantExit := 0
+	if want == reports.Fail {
+		wantExit = 1
+	}
+	for _, o := range others {
+		if strings.HasSuffix(o, " FAIL") {
+			wantExit = 1
+		}
+	}
+	if o.exit != wantExit {
+		t.Errorf("deviation %s: exit %d, want %d", d.Name, o.exit, wantExit)
+	}
+	name := d.Name
+	if o.sc.strict {
+		name += " (--strict)"
+	}
+	return []string{name, d.Clause, caught, strings.Join(others, ", ")}
+}
+
+// checkNoKeys: no output or file holds a full key.
+func checkNoKeys(t *testing.T, o outcome) {
+	t.Helper()
+	texts := map[string]string{"stdout": o.stdout, "stderr": o.stderr}
+	for name, b := range o.files {
+		texts[name] = string(b)
+	}
+	for name, text := range texts {
+		for _, k := range o.keys {
+			if k != "" && strings.Contains(text, k) {
+				t.Errorf("%s: %s holds a full key (%s)", o.sc.name, name, target.Redact(k))
+			}
+		}
+	}
+}
+
+// checkJUnit: the JUnit file parses with encoding/xml and has a case per clause.
+func checkJUnit(t *testing.T, data []byte) {
+	t.Helper()
+	var doc struct {
+		XMLName xml.Name
+		Cases   []struct {
+			Name string `xml:"name,attr"`
+		} `xml:"testsuite>testcase"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("JUnit does not parse: %v", err)
+	}
+	if len(doc.Cases) < len(contract.Clauses) {
+		t.Errorf("JUnit has %d test cases, want at least %d (one per clause)", len(doc.Cases), len(contract.Clauses))
+	}
+}
+
+// checkJSON: the JSON report has its schema, every clause, the run's figures
+// and evidence behind every FAIL and WARN.
+func checkJSON(t *testing.T, o outcome) {
+	t.Helper()
+	c := o.conf
+	if c.Schema != reports.SchemaConformance {
+		t.Errorf("schema %q, want %q", c.Schema, reports.SchemaConformance)
+	}
+	if len(c.Clauses) != len(contract.Clauses) {
+		t.Errorf("%d clauses, want %d", len(c.Clauses), len(contract.Clauses))
+	}
+	if c.Calls == 0 || c.Calls > c.MaxCalls+3*c.Waited429 {
+		t.Errorf("calls %d, stated at most %d (+%d 429 retries)", c.Calls, c.MaxCalls, c.Waited429)
+	}
+	if strings.Contains(c.Target, "cai_") || (c.Model == "" && o.sc.deviation == nil) {
+		t.Errorf("target %q model %q", c.Target, c.Model)
+	}
+	if c.ExitCode != o.exit {
+		t.Errorf("JSON exit_code %d, process exit %d", c.ExitCode, o.exit)
+	}
+	for _, cl := range c.Clauses {
+		if !cl.Verdict.NeedsEvidence() {
+			continue
+		}
+		var n int
+		for _, s := range cl.Specs {
+			n += len(s.Evidence)
+			for _, e := range s.Evidence {
+				if !strings.Contains(e.Curl, "curl") {
+					t.Errorf("%s: evidence without a curl command", cl.ID)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s %s without evidence (%s)", cl.ID, cl.Verdict, cl.Detail)
+		}
+	}
+}

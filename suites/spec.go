@@ -1,0 +1,227 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// runtime is what the specs read: the run's configuration and the one client
+// (with its pacer and meter) every call goes through. Run sets it before the
+// spec tree is built; specs never write it. The pacer and meter are the tool's
+// own accounting, not state a spec could depend on.
+type runtime struct {
+	cfg     Config
+	client  *target.Client
+	pacer   *Pacer
+	meter   *Meter
+	red     target.Redactor
+	unknown string // an unknown cai_ key (AUTH-2)
+
+	// What the specs of other clauses need to know of the target, found once
+	// on first need (setup, not a test): the chat and models paths that route
+	// and the model bound to the key. A spec of CHAT-2 then judges CHAT-2 even
+	// when {root}/v1/chat/completions is missing (ROUTE-1 says so) or "default"
+	// is refused (MODEL-2 says so).
+	discoverOnce sync.Once
+	chatPath     string
+	modelsPath   string
+	model        string
+}
+
+var rt *runtime
+
+func newRuntime(cfg Config) *runtime {
+	meter := &Meter{max: int64(cfg.MaxCalls)}
+	pacer := NewPacer(cfg.Limit)
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = target.DefaultTimeout
+	}
+	base := target.NewHTTPClient(timeout).Transport
+	client := target.NewClient(cfg.Root, target.WithTimeout(timeout),
+		target.WithTransport(&pacedTransport{base: base, pacer: pacer, meter: meter}))
+	unknown := unknownKey()
+	return &runtime{cfg: cfg, client: client, pacer: pacer, meter: meter, red: cfg.Redactor(unknown), unknown: unknown}
+}
+
+// discoveryCalls is what discover spends, counted in the plan.
+const discoveryCalls = 3
+
+// discover finds the routes and the bound model. A route counts as there when
+// an unauthenticated call to it is anything but 404: a refusal proves routing
+// without spending a token.
+func (r *runtime) discover(ctx context.Context) {
+	r.discoverOnce.Do(func() {
+		r.chatPath, r.modelsPath = target.PathChat, target.PathModels
+		if ex, err := r.client.Do(ctx, target.Request{Method: "POST", Path: target.PathChat, Auth: authHeader(""), Body: chat()}); err == nil && ex.Status == http.StatusNotFound {
+			r.chatPath = target.PathAliasChatComp
+		}
+		if ex, err := r.client.Do(ctx, target.Request{Path: target.PathModels, Auth: authHeader("")}); err == nil && ex.Status == http.StatusNotFound {
+			r.modelsPath = "/models"
+		}
+		if ex, err := r.client.Do(ctx, target.Request{Path: r.modelsPath, Key: r.cfg.Keys.API}); err == nil && ex.Status == http.StatusOK {
+			if ids, err := ModelIDs(ex.Body); err == nil && len(ids) > 0 {
+				r.model = ids[0]
+			}
+		}
+		if r.model == "" {
+			r.model = r.cfg.Model
+		}
+	})
+}
+
+// boundModel is the model the run found bound to the key, if any.
+func (r *runtime) boundModel() string {
+	if r.model != "" {
+		return r.model
+	}
+	return r.cfg.Model
+}
+
+// chatPath is the chat route specs of other clauses use.
+func chatPath(ctx context.Context) string { rt.discover(ctx); return rt.chatPath }
+
+// modelsPath is the models route specs of other clauses use.
+func modelsPath(ctx context.Context) string { rt.discover(ctx); return rt.modelsPath }
+
+// modelName is the model ordinary chat calls name: the id the models list
+// gives (what a careful client sends), else "default".
+func modelName(ctx context.Context) string {
+	rt.discover(ctx)
+	if rt.model != "" {
+		return rt.model
+	}
+	return "default"
+}
+
+// Entry names for what a spec records beside Ginkgo's pass/fail.
+const (
+	entryErrored  = "carpathian:errored"
+	entryEvidence = "carpathian:evidence"
+	entryDetail   = "carpathian:detail"
+	entryObserved = "carpathian:observed"
+)
+
+// The one-line prompt every chat call sends, asking for a one-word answer:
+// the user pays per token. Ordinary calls carry no max_tokens, temperature or
+// response_format: those are CHAT-5's to test, and a target refusing one must
+// fail CHAT-5 alone, not every chat spec.
+const prompt = "Reply with the single word: ok"
+
+// smallMaxTokens is the cap the specs that test max_tokens send.
+const smallMaxTokens = 8
+
+// chat is the contract's chat payload with model "default", changed by the
+// options a spec names.
+func chat(opts ...func(*target.ChatRequest)) []byte {
+	req := target.ChatRequest{Model: "default", Messages: []target.Message{{Role: "user", Content: prompt}}}
+	for _, o := range opts {
+		o(&req)
+	}
+	return target.JSON(req)
+}
+
+// ordinaryChat is the payload for specs not about the model: it names the
+// bound model, so that a target refusing "default" fails MODEL-2 alone.
+func ordinaryChat(ctx context.Context, opts ...func(*target.ChatRequest)) []byte {
+	model := modelName(ctx)
+	return chat(append([]func(*target.ChatRequest){func(r *target.ChatRequest) { r.Model = model }}, opts...)...)
+}
+
+// send makes one call with the run's key unless the request names another.
+// No HTTP answer (network, TLS, timeout, budget) ends the spec as ERROR.
+func send(ctx context.Context, req target.Request) *target.Exchange {
+	GinkgoHelper()
+	if req.Key == "" && req.Auth == nil {
+		req.Key = rt.cfg.Keys.API
+	}
+	ex, err := rt.client.Do(ctx, req)
+	if err != nil {
+		errored(err)
+	}
+	return ex
+}
+
+// postChat posts a chat payload to a path relative to the root.
+func postChat(ctx context.Context, path string, body []byte) *target.Exchange {
+	GinkgoHelper()
+	return send(ctx, target.Request{Method: "POST", Path: path, Body: body})
+}
+
+// ordinaryCall posts the ordinary chat payload, changed by opts, to the chat route.
+func ordinaryCall(ctx context.Context, opts ...func(*target.ChatRequest)) *target.Exchange {
+	GinkgoHelper()
+	return postChat(ctx, chatPath(ctx), ordinaryChat(ctx, opts...))
+}
+
+// holds fails the spec as a violation when a check found something.
+func holds(err error, exs ...*target.Exchange) {
+	GinkgoHelper()
+	if err != nil {
+		violated(err.Error(), exs...)
+	}
+}
+
+// violated fails the spec: the target broke the clause; the exchanges prove it.
+func violated(detail string, exs ...*target.Exchange) {
+	GinkgoHelper()
+	attachEvidence(exs...)
+	Fail(rt.red.String(detail))
+}
+
+// errored fails the spec as the tool's or network's failure, not the target's.
+func errored(err error) {
+	GinkgoHelper()
+	AddReportEntry(entryErrored, true, ReportEntryVisibilityNever)
+	msg := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg = "timed out: " + msg
+	}
+	Fail(rt.red.String(msg))
+}
+
+// observe records an INFO observation.
+func observe(detail string, exs ...*target.Exchange) {
+	attachEvidence(exs...)
+	AddReportEntry(entryObserved, rt.red.String(detail), ReportEntryVisibilityNever)
+}
+
+// note records a one-line detail for a spec that passed.
+func note(format string, args ...any) {
+	AddReportEntry(entryDetail, rt.red.String(fmt.Sprintf(format, args...)), ReportEntryVisibilityNever)
+}
+
+func attachEvidence(exs ...*target.Exchange) {
+	var ev []target.Evidence
+	for _, ex := range exs {
+		if ex != nil {
+			ev = append(ev, ex.Evidence(rt.red))
+		}
+	}
+	if len(ev) > 0 {
+		AddReportEntry(entryEvidence, ev, ReportEntryVisibilityNever)
+	}
+}
+
+// needKey skips the spec, with the reason, when the key it needs was not given.
+func needKey(key, flag string) string {
+	GinkgoHelper()
+	if key == "" {
+		Skip(fmt.Sprintf("needs %s (not given)", flag))
+	}
+	return key
+}
+
+// authHeader is a verbatim Authorization header value for a request.
+func authHeader(v string) *string { return &v }
+
+// window is the declared limit's window, for waits.
+func window() time.Duration { return rt.cfg.Limit.Window }
