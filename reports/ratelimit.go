@@ -54,6 +54,7 @@ func ratelimitRows(f *ratelimit.Findings) [][]string {
 		{"most served in any " + w.String(), fmt.Sprintf("%d (a fixed window admits up to 2N across a boundary, a bucket its capacity plus refill)", f.SustainedMax)},
 		{"served per window", servedPerWindow(f) + " (chat on the first key)"},
 		{"refill", f.Refill},
+		{"a rate, not a ban (RATE-3)", rateNotBan(f)},
 		{"algorithm", f.Fingerprint.Algorithm},
 		{"evidence", strings.Join(f.Evidence, "\n")},
 	}
@@ -76,6 +77,16 @@ func ratelimitRows(f *ratelimit.Findings) [][]string {
 		[]string{"limit per key", f.PerKey},
 	)
 	return rows
+}
+
+func rateNotBan(f *ratelimit.Findings) string {
+	switch {
+	case f.HeldBeyondWindow != "":
+		return "no: " + f.HeldBeyondWindow
+	case f.Reset != nil:
+		return "yes: served again after the first 429"
+	}
+	return "not shown: nothing was served again while probing"
 }
 
 func retryAfterRows(r ratelimit.RetryAfterFinding) [][]string {

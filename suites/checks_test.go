@@ -248,11 +248,11 @@ func TestCheckStatusAndStreams(t *testing.T) {
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	cases := map[string]time.Duration{
-		"0":                             0,
-		"1":                             time.Second,
-		" 30 ":                          30 * time.Second,
-		"Thu, 01 Jan 2026 12:00:05 GMT": 5 * time.Second,
-		"Thu, 01 Jan 2026 11:59:00 GMT": 0, // past: no wait
+		"0":                                0,
+		"1":                                time.Second,
+		" 30 ":                             30 * time.Second,
+		"Thu, 01 Jan 2026 12:00:05 GMT":    5 * time.Second,
+		"Thu, 01 Jan 2026 11:59:00 GMT":    0, // past: no wait
 		"Thursday, 01-Jan-26 12:00:02 GMT": 2 * time.Second,
 	}
 	for in, want := range cases {

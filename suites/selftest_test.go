@@ -328,6 +328,9 @@ func checkJUnit(t *testing.T, data []byte) {
 func checkJSON(t *testing.T, o outcome) {
 	t.Helper()
 	c := o.conf
+	if err := validateSchema(o.files["json"]); err != nil {
+		t.Errorf("the JSON report does not match its schema: %v", err)
+	}
 	if c.Schema != reports.SchemaConformance {
 		t.Errorf("schema %q, want %q", c.Schema, reports.SchemaConformance)
 	}

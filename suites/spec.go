@@ -31,6 +31,7 @@ type runtime struct {
 	// when {root}/v1/chat/completions is missing (ROUTE-1 says so) or "default"
 	// is refused (MODEL-2 says so).
 	discoverOnce sync.Once
+	unreachable  error // the first discovery call got no HTTP answer
 	chatPath     string
 	modelsPath   string
 	model        string
@@ -61,7 +62,14 @@ const discoveryCalls = 3
 func (r *runtime) discover(ctx context.Context) {
 	r.discoverOnce.Do(func() {
 		r.chatPath, r.modelsPath = target.PathChat, target.PathModels
-		if ex, err := r.client.Do(ctx, target.Request{Method: "POST", Path: target.PathChat, Auth: authHeader(""), Body: chat()}); err == nil && ex.Status == http.StatusNotFound {
+		ex, err := r.client.Do(ctx, target.Request{Method: "POST", Path: target.PathChat, Auth: authHeader(""), Body: chat()})
+		var netErr *target.NetError
+		if errors.As(err, &netErr) && ctx.Err() == nil {
+			// Every spec would wait out its own timeout: end them all at once.
+			r.unreachable = err
+			return
+		}
+		if err == nil && ex.Status == http.StatusNotFound {
 			r.chatPath = target.PathAliasChatComp
 		}
 		if ex, err := r.client.Do(ctx, target.Request{Path: target.PathModels, Auth: authHeader("")}); err == nil && ex.Status == http.StatusNotFound {
@@ -140,6 +148,7 @@ func ordinaryChat(ctx context.Context, opts ...func(*target.ChatRequest)) []byte
 // No HTTP answer (network, TLS, timeout, budget) ends the spec as ERROR.
 func send(ctx context.Context, req target.Request) *target.Exchange {
 	GinkgoHelper()
+	reachable(ctx)
 	if req.Key == "" && req.Auth == nil {
 		req.Key = rt.cfg.Keys.API
 	}
@@ -148,6 +157,16 @@ func send(ctx context.Context, req target.Request) *target.Exchange {
 		errored(err)
 	}
 	return ex
+}
+
+// reachable ends the spec as an ERROR when the target gave no HTTP answer
+// to the run's first call.
+func reachable(ctx context.Context) {
+	GinkgoHelper()
+	rt.discover(ctx)
+	if rt.unreachable != nil {
+		errored(fmt.Errorf("the target did not answer: %w", rt.unreachable))
+	}
 }
 
 // postChat posts a chat payload to a path relative to the root.

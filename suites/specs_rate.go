@@ -24,6 +24,7 @@ func rateSpecs() {
 
 		quietBurst := func(ctx SpecContext) *burstResult {
 			GinkgoHelper()
+			reachable(ctx)
 			if err := rt.pacer.Quiet(ctx); err != nil {
 				errored(err)
 			}
@@ -75,8 +76,12 @@ func rateSpecs() {
 				Skip("no 429 was provoked (see RATE-1)")
 			}
 			for _, ex := range refusals {
-				if _, err := ParseRetryAfter(ex.Header.Get("Retry-After"), time.Now()); err != nil {
-					violated(fmt.Sprintf("a 429 with %v", err), ex)
+				v := ex.Header.Get("Retry-After")
+				if v == "" {
+					violated("a 429 came without Retry-After", ex)
+				}
+				if _, err := ParseRetryAfter(v, time.Now()); err != nil {
+					violated(fmt.Sprintf("a 429 whose %v", err), ex)
 				}
 			}
 			note("Retry-After %q", refusals[0].Header.Get("Retry-After"))

@@ -28,6 +28,8 @@ func sdkClient(base, key string) openai.Client {
 
 // sdkChat makes one chat call through the SDK, recording the exchange.
 func sdkChat(ctx context.Context, base, key string) (*openai.ChatCompletion, []*target.Exchange, error) {
+	GinkgoHelper()
+	reachable(ctx)
 	ctx, rec := withRecorder(ctx)
 	client := sdkClient(base, key)
 	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{

@@ -20,23 +20,9 @@ func Analyze(calls []Call, cfg Config) *Findings {
 	chat := filter(calls, func(c Call) bool { return c.Key == 0 && c.Kind == KindChat })
 	f.SustainedMax = sustainedMax(chat, w)
 
-	var burstStart, burstEnd time.Time
-	for _, c := range chat {
-		if c.Phase != PhaseMarker && c.Phase != PhaseBurst {
-			continue
-		}
-		if burstStart.IsZero() {
-			burstStart = c.Sent
-		}
-		f.BurstCalls++
-		if c.Accepted() {
-			f.BurstCapacity++
-		}
-		if c.Received().After(burstEnd) {
-			burstEnd = c.Received()
-		}
-	}
-	f.BurstDuration = burstEnd.Sub(burstStart)
+	b := burstOf(calls)
+	f.BurstCalls, f.BurstCapacity, f.BurstDuration = b.calls, b.accepted, b.end.Sub(b.start)
+	burstStart := b.start
 	first429 := firstRefused(chat)
 	if f.BurstCalls == 0 {
 		f.Verdict, f.VerdictDetail = VerdictIncomplete, "no burst was made"
@@ -46,7 +32,7 @@ func Analyze(calls []Call, cfg Config) *Findings {
 	f.NoLimit = first429 == nil && f.BurstCalls >= 2*cfg.Expect.N
 	f.Fingerprint = fingerprint(calls, cfg, f.BurstCapacity, f.BurstDuration)
 	f.MeasuredLimit = measuredLimit(f)
-	f.Evidence = evidence(f, chat, first429, burstStart)
+	f.Evidence = evidence(f, first429)
 	f.RefusedCount = orNotDetermined(f.Fingerprint.RefusedCount, "yes: only models that charge refused calls fit", "no: only models that ignore refused calls fit")
 	if f.Fingerprint.Algorithm == FixedWindow {
 		f.RefusedCount = "no matter: a fixed window refuses only when it is full anyway"
@@ -60,6 +46,7 @@ func Analyze(calls []Call, cfg Config) *Findings {
 		f.Refill = "not measured: no 429 was seen"
 		f.RetryAfter = RetryAfterFinding{Format: RetryAfterAbsent}
 	}
+	f.HeldBeyondWindow = heldBeyondWindow(f, chat, first429, b, cfg)
 	f.Headers = headerFindings(chat, first429, f.MeasuredLimit, cfg.Tolerance, f.Reset)
 	f.AcceptedLatency = medianLatency(filter(calls, Call.Accepted))
 	refused := filter(calls, Call.Refused)
@@ -210,7 +197,7 @@ func lastSent(calls []Call) time.Time {
 }
 
 // evidence explains the fingerprint: each model tried, and what rules it out.
-func evidence(f *Findings, chat []Call, first429 *Call, burstStart time.Time) []string {
+func evidence(f *Findings, first429 *Call) []string {
 	var out []string
 	if first429 == nil {
 		return []string{fmt.Sprintf("no 429 in %d calls: nothing to fingerprint", f.BurstCalls)}
@@ -242,6 +229,27 @@ func evidence(f *Findings, chat []Call, first429 *Call, burstStart time.Time) []
 	return out
 }
 
+// heldBeyondWindow finds a refusal that no limiter of the expected window
+// explains: after the whole burst was older than W, with nothing served since
+// the first 429 (and refused calls not counting, which could explain it).
+func heldBeyondWindow(f *Findings, chat []Call, first429 *Call, b burstStats, cfg Config) string {
+	if first429 == nil || f.Fingerprint.RefusedCount == "yes" {
+		return ""
+	}
+	free := b.end.Add(cfg.Expect.Window + cfg.Slack)
+	for _, c := range chat {
+		switch {
+		case !c.Sent.After(first429.Sent):
+		case c.Accepted():
+			return ""
+		case c.Refused() && c.Sent.After(free):
+			return fmt.Sprintf("still refused %s after the burst began (call #%d, %s), more than the window %s, with nothing served since the first 429: a ban, not a rate limit (RATE-3)",
+				c.Sent.Sub(b.start).Round(time.Millisecond), c.Seq, c.Phase, cfg.Expect.Window)
+		}
+	}
+	return ""
+}
+
 func retryAfterFinding(calls []Call, first429 Call, reset *Bound) RetryAfterFinding {
 	d, format := parseRetryAfter(first429)
 	r := RetryAfterFinding{Format: format, Raw: first429.Header.Get("Retry-After")}
@@ -249,11 +257,32 @@ func retryAfterFinding(calls []Call, first429 Call, reset *Bound) RetryAfterFind
 		return r
 	}
 	r.Delay = d
+	// A probe judges Retry-After only if no chat call on the key was served
+	// since the 429: one served in between took what had come back.
+	servedBefore := func(probe Call) *Call {
+		for i, c := range calls {
+			if c.Key == 0 && c.Kind == KindChat && c.Accepted() && c.Sent.After(first429.Sent) && c.Sent.Before(probe.Sent) {
+				return &calls[i]
+			}
+		}
+		return nil
+	}
 	for _, c := range calls {
-		switch c.Phase {
-		case PhaseRetry:
+		if c.Phase != PhaseRetry && c.Phase != PhaseRetryHalf {
+			continue
+		}
+		if s := servedBefore(c); s != nil && c.Refused() {
+			verdict := fmt.Sprintf("not judged: call #%d (%s) was served before it", s.Seq, s.Phase)
+			if c.Phase == PhaseRetry {
+				r.ServedAt = verdict + " at Retry-After"
+			} else {
+				r.RefusedAtHalf = verdict + " at half of it"
+			}
+			continue
+		}
+		if c.Phase == PhaseRetry {
 			r.ServedAt = yesNo(c.Accepted(), "served at Retry-After", "refused at Retry-After ("+describeStatus(c)+")")
-		case PhaseRetryHalf:
+		} else {
 			r.RefusedAtHalf = yesNo(c.Refused(), "refused at half of it", "served at half of it: Retry-After is conservative")
 		}
 	}
@@ -345,8 +374,8 @@ func verdict(f *Findings) (string, string) {
 		return VerdictIncomplete, "nothing measured: " + f.Error
 	case f.BurstCapacity == f.BurstCalls:
 		return VerdictIncomplete, fmt.Sprintf("the burst stopped after %d calls, all served, before any 429", f.BurstCalls)
-	case f.Reset == nil && !f.Interrupted && f.Error == "" && f.Fingerprint.RefusedCount != "yes":
-		return VerdictFail, "never served again after the first 429 (" + f.Refill + "): a ban, not a rate limit (RATE-3)"
+	case f.HeldBeyondWindow != "":
+		return VerdictFail, f.HeldBeyondWindow
 	case abs(f.MeasuredLimit-n) <= tol:
 		return VerdictPass, fmt.Sprintf("measured %d per %s, expected %s (±%d)", f.MeasuredLimit, f.Expect.Window, f.Expect, tol)
 	}

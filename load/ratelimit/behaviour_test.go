@@ -57,7 +57,7 @@ func TestModelsAndPerKey(t *testing.T) {
 }
 
 func TestDeviationsFail(t *testing.T) {
-	for name, want := range map[string]string{"rate-unlimited": "no 429", "rate-double": "measured 40", "rate-half": "measured 10", "rate-ban": "ban"} {
+	for name, want := range map[string]string{"rate-unlimited": "no 429", "rate-double": "measured 40", "rate-half": "measured 10", "rate-ban": "RATE-3"} {
 		t.Run(name, func(t *testing.T) {
 			f := runFake(t, limit20, limit20, 1, fixtures.WithDeviations(name))
 			if f.Verdict != VerdictFail || !strings.Contains(f.VerdictDetail, want) {

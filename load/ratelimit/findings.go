@@ -76,12 +76,15 @@ type Findings struct {
 	SustainedMax  int           `json:"sustained_max"`      // most served within any sliding W
 	MeasuredLimit int           `json:"measured_limit"`
 
-	Refill      string            `json:"refill"`          // when and how calls were served again
-	Reset       *Bound            `json:"reset,omitempty"` // first re-admission after the first 429
-	Fingerprint Fingerprint       `json:"fingerprint"`     //
-	Evidence    []string          `json:"evidence"`        // why the fingerprint
-	RetryAfter  RetryAfterFinding `json:"retry_after"`
-	Headers     []HeaderFinding   `json:"headers"`
+	// HeldBeyondWindow says why the key was refused longer than any limiter
+	// of the window explains (RATE-3), or is empty.
+	HeldBeyondWindow string            `json:"held_beyond_window,omitempty"`
+	Refill           string            `json:"refill"`          // when and how calls were served again
+	Reset            *Bound            `json:"reset,omitempty"` // first re-admission after the first 429
+	Fingerprint      Fingerprint       `json:"fingerprint"`     //
+	Evidence         []string          `json:"evidence"`        // why the fingerprint
+	RetryAfter       RetryAfterFinding `json:"retry_after"`
+	Headers          []HeaderFinding   `json:"headers"`
 
 	RefusedLatency  time.Duration `json:"refused_latency_ns"`  // median of the 429s
 	AcceptedLatency time.Duration `json:"accepted_latency_ns"` // median of the served calls

@@ -143,14 +143,18 @@ func fingerprint(calls []Call, cfg Config, burstAccepted int, burstDuration time
 		tried = append(tried, fixed, fitSliding(os, w, charge), fitBucket(os, w, burstAccepted, burstDuration, charge))
 	}
 	fp := Fingerprint{Tried: tried}
-	probable := false
+	// A coincidence of timing is set aside when a model without one fits
+	// with a limit at least as close to the expected one.
+	closest := -1
 	for _, h := range tried {
-		probable = probable || h.Consistent && !h.Improbable
+		if h.Consistent && !h.Improbable && (closest < 0 || abs(h.Limit-cfg.Expect.N) < closest) {
+			closest = abs(h.Limit - cfg.Expect.N)
+		}
 	}
 	families := map[string]bool{}
 	var plain, charged bool
 	for _, h := range tried {
-		if h.Consistent && (!h.Improbable || !probable) {
+		if h.Consistent && (!h.Improbable || closest < 0 || abs(h.Limit-cfg.Expect.N) < closest) {
 			families[h.Family] = true
 			if h.RefusedCount {
 				charged = true

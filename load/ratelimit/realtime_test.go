@@ -18,22 +18,25 @@ func TestRealTime(t *testing.T) {
 	}
 	limit := target.Limit{N: 20, Window: 2 * time.Second}
 	want := map[fixtures.Algorithm]string{fixtures.FixedWindow: FixedWindow, fixtures.SlidingWindow: SlidingLog, fixtures.TokenBucket: TokenBucket}
+	latencies := map[string]fixtures.Latency{"": {}, "/slow": {Base: 5 * time.Millisecond, Jitter: 20 * time.Millisecond}}
 	for alg, fam := range want {
-		t.Run(string(alg), func(t *testing.T) {
-			t.Parallel()
-			srv, err := fixtures.Start(fixtures.WithRateLimit(limit), fixtures.WithAlgorithm(alg))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			caller := NewTargetCaller(target.NewClient(srv.Root()), []string{srv.Keys().Valid}, nil)
-			// A fresh server is idle: the quiet period is only time.
-			f := Run(context.Background(), caller, Config{Expect: limit, Tolerance: 1, SkipQuiet: true})
-			if f.Fingerprint.Algorithm != fam || abs(f.MeasuredLimit-limit.N) > 1 || f.Verdict != VerdictPass {
-				t.Errorf("%s: fingerprint %q limit %d verdict %s (%s); want %s, 20\n%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.Verdict, f.VerdictDetail, fam, lines(f.Evidence))
-			}
-			t.Logf("%s: %s, limit %d, %d calls in %s\n%s%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.CallsSpent, f.Finished.Sub(f.Started).Round(time.Millisecond), lines(f.Evidence), callLogMs(f))
-		})
+		for name, lat := range latencies {
+			t.Run(string(alg)+name, func(t *testing.T) {
+				t.Parallel()
+				srv, err := fixtures.Start(fixtures.WithRateLimit(limit), fixtures.WithAlgorithm(alg), fixtures.WithLatency(lat))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer srv.Close()
+				caller := NewTargetCaller(target.NewClient(srv.Root()), []string{srv.Keys().Valid}, nil)
+				// A fresh server is idle: the quiet period is only time.
+				f := Run(context.Background(), caller, Config{Expect: limit, Tolerance: 1, SkipQuiet: true})
+				if f.Fingerprint.Algorithm != fam || abs(f.MeasuredLimit-limit.N) > 1 || f.Verdict != VerdictPass {
+					t.Errorf("%s: fingerprint %q limit %d verdict %s (%s); want %s, 20\n%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.Verdict, f.VerdictDetail, fam, lines(f.Evidence))
+				}
+				t.Logf("%s: %s, limit %d, %d calls in %s\n%s%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.CallsSpent, f.Finished.Sub(f.Started).Round(time.Millisecond), lines(f.Evidence), callLogMs(f))
+			})
+		}
 	}
 }
 

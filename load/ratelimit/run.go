@@ -40,9 +40,9 @@ type run struct {
 
 // scheduled is one planned probe.
 type scheduled struct {
-	at    time.Time
-	phase Phase
-	size  int  // 1 = a single call, more = a volley
+	at      time.Time
+	phase   Phase
+	size    int  // 1 = a single call, more = a volley
 	early   bool // skipped once the fingerprint is decided and a call served again
 	late    bool // only while nothing has been served again
 	confirm bool // only while undecided
@@ -55,45 +55,54 @@ func (r *run) progress(format string, args ...any) {
 }
 
 func (r *run) probe(ctx context.Context) error {
-	lim := r.cfg.Expect
-	w, n, k := lim.Window, lim.N, volleySize(lim.N)
-	if !r.cfg.SkipQuiet {
-		r.progress("quiet period: %s with no calls, so every limiter starts full", w)
-		if err := r.clock.Sleep(ctx, w); err != nil {
-			return err
-		}
-	}
-	r.progress("burst: back to back until the first 429 (at most %d calls)", 2*n+1)
-	marker := r.one(ctx, PhaseMarker, KindChat, 0)
-	if !marker.Accepted() {
-		return fmt.Errorf("the first call after the quiet period was not served (%s): check the key and base URL, or whether the key is in use elsewhere", describeStatus(marker))
-	}
-	if err := r.clock.Sleep(ctx, gap(lim)); err != nil {
+	first429, err := r.exhaust(ctx)
+	if err != nil || first429 == nil {
 		return err
 	}
-	first429 := r.burst(ctx, burstConcurrency(marker.Latency, lim), 2*n)
-	if first429 == nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		r.progress("no 429 within %d calls: the limit is above twice %d", 2*n+1, n)
-		return nil
-	}
-	exhausted := first429.Received()
-	lastBurst := r.lastSent(PhaseBurst)
 	r.one(ctx, PhaseModels, KindModels, 0)
 	if r.cfg.Keys > 1 {
-		r.volley(ctx, PhasePerKey, k, 1)
+		r.volley(ctx, PhasePerKey, volleySize(r.cfg.Expect.N), 1)
 	}
+	return r.follow(ctx, r.schedule(*first429))
+}
 
-	burstStart := marker.Sent
-	accepted := r.count(func(c Call) bool { return c.Key == 0 && c.Kind == KindChat && c.Accepted() })
-	bucketAt := exhausted.Add(time.Duration(1.5 * float64(w) / float64(max(accepted, 1))))
+// exhaust waits out the quiet period, then sends the marker and the burst
+// until the first 429, which it returns (nil: none came).
+func (r *run) exhaust(ctx context.Context) (*Call, error) {
+	lim := r.cfg.Expect
+	if !r.cfg.SkipQuiet {
+		r.progress("quiet period: %s with no calls, so every limiter starts full", lim.Window)
+		if err := r.clock.Sleep(ctx, lim.Window); err != nil {
+			return nil, err
+		}
+	}
+	r.progress("burst: back to back until the first 429 (at most %d calls)", 2*lim.N+1)
+	marker := r.one(ctx, PhaseMarker, KindChat, 0)
+	if !marker.Accepted() {
+		return nil, fmt.Errorf("the first call after the quiet period was not served (%s): check the key and base URL, or whether the key is in use elsewhere", describeStatus(marker))
+	}
+	if err := r.clock.Sleep(ctx, gap(lim)); err != nil {
+		return nil, err
+	}
+	first429 := r.burst(ctx, burstConcurrency(marker.Latency, lim), 2*lim.N)
+	if first429 == nil && ctx.Err() == nil {
+		r.progress("no 429 within %d calls: the limit is above twice %d", 2*lim.N+1, lim.N)
+	}
+	return first429, ctx.Err()
+}
+
+// schedule plans the probes after the burst, by time.
+func (r *run) schedule(first429 Call) []scheduled {
+	lim := r.cfg.Expect
+	w, k := lim.Window, volleySize(lim.N)
+	b := burstOf(r.sorted())
+	exhausted := first429.Received()
 	// A bucket serves again one token after ~W/N: a single call then, and a
-	// volley right after it if served (below).
+	// volley right after it if served (see follow).
+	bucketAt := exhausted.Add(time.Duration(1.5 * float64(w) / float64(max(b.accepted, 1))))
 	plan := []scheduled{{at: bucketAt, phase: PhaseRefill, size: 1, early: true}}
-	firstScan := burstStart
-	if ra, ok := retryAfter(*first429); ok && ra > 0 && ra <= 2*w {
+	firstScan := b.start
+	if ra, ok := retryAfter(first429); ok && ra > 0 && ra <= 2*w {
 		plan = append(plan,
 			scheduled{at: exhausted.Add(ra / 2), phase: PhaseRetryHalf, size: 1},
 			scheduled{at: exhausted.Add(ra), phase: PhaseRetry, size: 1})
@@ -103,16 +112,18 @@ func (r *run) probe(ctx context.Context) error {
 	// Retry-After said (refused calls that count push it out); not needed once
 	// a call is served again.
 	for i := 1; i <= scanProbes; i++ {
-		at := burstStart.Add(w * time.Duration(i) / (scanProbes + 1))
+		at := b.start.Add(w * time.Duration(i) / (scanProbes + 1))
 		if at.Sub(bucketAt) > w/16 && at.After(firstScan) {
 			plan = append(plan, scheduled{at: at, phase: PhaseRefill, size: 1, late: true})
 		}
 	}
-	boundary := burstStart.Add(w + gap(lim)/2)
+	// Just after the marker is older than W, a sliding log has one slot
+	// back, a window opened by the marker all of them.
+	boundary := b.start.Add(w + gap(lim)/2)
 	plan = append(plan, scheduled{at: boundary, phase: PhaseBoundary, size: k, early: true})
 	// Once the whole burst is older than W, a sliding log serves a volley
 	// whole, a bucket only its tokens: asked only if still undecided.
-	if after := lastBurst.Add(w + gap(lim)/2); after.After(boundary) {
+	if after := b.lastSent.Add(w + gap(lim)/2); after.After(boundary) {
 		plan = append(plan, scheduled{at: after, phase: PhaseBoundary, size: k, early: true, confirm: true})
 		boundary = after
 	}
@@ -121,7 +132,13 @@ func (r *run) probe(ctx context.Context) error {
 	}
 	sort.SliceStable(plan, func(i, j int) bool { return plan[i].at.Before(plan[j].at) })
 	r.progress("refill probes: Retry-After, refill and window-boundary probes over the next %s", boundary.Add(w).Sub(r.clock.Now()).Round(time.Millisecond))
+	return plan
+}
 
+// follow sends the planned probes, skipping what the fingerprint no longer
+// needs, with a follow-up volley after the first call served again.
+func (r *run) follow(ctx context.Context, plan []scheduled) error {
+	n, k := r.cfg.Expect.N, volleySize(r.cfg.Expect.N)
 	readmitted, discriminated := false, false
 	for _, p := range plan {
 		if ctx.Err() != nil {
@@ -145,16 +162,13 @@ func (r *run) probe(ctx context.Context) error {
 		if err := r.clock.Sleep(ctx, p.at.Sub(r.clock.Now())); err != nil {
 			return err
 		}
-		var got []Call
+		got := []Call{}
 		if p.size == 1 {
-			got = []Call{r.one(ctx, p.phase, KindChat, 0)}
+			got = append(got, r.one(ctx, p.phase, KindChat, 0))
 		} else {
 			got = r.volley(ctx, p.phase, p.size, 0)
 		}
-		admitted := false
-		for _, c := range got {
-			admitted = admitted || c.Accepted()
-		}
+		admitted := len(filter(got, Call.Accepted)) > 0
 		if admitted && !readmitted && p.size == 1 {
 			// One call served says a slot came back; a volley right after says
 			// whether one token came back or a whole window.
@@ -168,22 +182,41 @@ func (r *run) probe(ctx context.Context) error {
 // fingerprint is the fingerprint of the calls so far.
 func (r *run) fingerprint() Fingerprint {
 	calls := r.sorted()
-	var accepted int
-	var start, end time.Time
+	b := burstOf(calls)
+	return fingerprint(calls, r.cfg, b.accepted, b.end.Sub(b.start))
+}
+
+// burstStats is what the marker and the burst did.
+type burstStats struct {
+	calls, accepted int
+	start, end      time.Time // the marker sent, the last answer back
+	lastSent        time.Time
+}
+
+func burstOf(calls []Call) burstStats {
+	var b burstStats
 	for _, c := range calls {
-		if c.Key == 0 && c.Kind == KindChat && (c.Phase == PhaseMarker || c.Phase == PhaseBurst) {
-			if start.IsZero() {
-				start = c.Sent
-			}
-			if c.Accepted() {
-				accepted++
-			}
-			if c.Received().After(end) {
-				end = c.Received()
-			}
+		if c.Key != 0 || c.Kind != KindChat || c.Phase != PhaseMarker && c.Phase != PhaseBurst {
+			continue
 		}
+		if b.start.IsZero() {
+			b.start = c.Sent
+		}
+		b.calls++
+		if c.Accepted() {
+			b.accepted++
+		}
+		b.end = maxTime(b.end, c.Received())
+		b.lastSent = maxTime(b.lastSent, c.Sent)
 	}
-	return fingerprint(calls, r.cfg, accepted, end.Sub(start))
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // burstConcurrency keeps the burst within about W/20 given the marker's
@@ -273,30 +306,6 @@ func (r *run) record(c Call, phase Phase, volley int) Call {
 	c.Seq = len(r.calls) + 1
 	r.calls = append(r.calls, c)
 	return c
-}
-
-func (r *run) lastSent(phase Phase) time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var last time.Time
-	for _, c := range r.calls {
-		if c.Phase == phase && c.Sent.After(last) {
-			last = c.Sent
-		}
-	}
-	return last
-}
-
-func (r *run) count(pred func(Call) bool) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, c := range r.calls {
-		if pred(c) {
-			n++
-		}
-	}
-	return n
 }
 
 // sorted is the call log by send time, numbered in that order.
