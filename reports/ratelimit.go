@@ -67,7 +67,7 @@ func ratelimitRows(f *ratelimit.Findings) [][]string {
 		if v == "" {
 			v = h.OnServed + " (on a served call)"
 		}
-		rows = append(rows, []string{"header " + h.Name, v + ": agrees " + h.Agrees})
+		rows = append(rows, []string{"header " + h.Name, v + "; agrees with the measurement: " + h.Agrees})
 	}
 	rows = append(rows,
 		[]string{"429 latency", latencyVerdict(f.RefusedLatency, f.AcceptedLatency)},

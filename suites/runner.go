@@ -55,9 +55,10 @@ func (p *Plan) Selected() int {
 	return n
 }
 
+// Ginkgo's suite is process-global: one Prepare or Run at a time, one Run ever.
 var (
-	prepareOnce sync.Mutex
-	ran         bool
+	runMu sync.Mutex
+	ran   bool
 )
 
 // Prepare validates the configuration and walks the spec tree without a
@@ -67,8 +68,8 @@ func Prepare(cfg Config) (*Plan, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	prepareOnce.Lock()
-	defer prepareOnce.Unlock()
+	runMu.Lock()
+	defer runMu.Unlock()
 	rt = newRuntime(cfg)
 	sc, rc := ginkgoConfig(cfg, io.Discard)
 	report := PreviewSpecs(suiteName, sc, rc)
@@ -119,8 +120,8 @@ func WritePlan(w io.Writer, p *Plan) error {
 // Run runs the specs against the target and returns the conformance result.
 // Ginkgo runs a suite once per process, so Run can be called only once.
 func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, error) {
-	prepareOnce.Lock()
-	defer prepareOnce.Unlock()
+	runMu.Lock()
+	defer runMu.Unlock()
 	if ran {
 		return nil, errors.New("suites.Run: the suite has already run in this process")
 	}

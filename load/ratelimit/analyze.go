@@ -272,18 +272,18 @@ func retryAfterFinding(calls []Call, first429 Call, reset *Bound) RetryAfterFind
 			continue
 		}
 		if s := servedBefore(c); s != nil && c.Refused() {
-			verdict := fmt.Sprintf("not judged: call #%d (%s) was served before it", s.Seq, s.Phase)
+			verdict := fmt.Sprintf("not judged: call #%d (%s) was served before it took the slot", s.Seq, s.Phase)
 			if c.Phase == PhaseRetry {
-				r.ServedAt = verdict + " at Retry-After"
+				r.ServedAt = "a retry at Retry-After was refused, " + verdict
 			} else {
-				r.RefusedAtHalf = verdict + " at half of it"
+				r.RefusedAtHalf = "one at half of it was refused, " + verdict
 			}
 			continue
 		}
 		if c.Phase == PhaseRetry {
-			r.ServedAt = yesNo(c.Accepted(), "served at Retry-After", "refused at Retry-After ("+describeStatus(c)+")")
+			r.ServedAt = yesNo(c.Accepted(), "a retry at Retry-After was served (honest)", "a retry at Retry-After got "+describeStatus(c)+" (not honest)")
 		} else {
-			r.RefusedAtHalf = yesNo(c.Refused(), "refused at half of it", "served at half of it: Retry-After is conservative")
+			r.RefusedAtHalf = yesNo(c.Refused(), "one at half of it was refused (tight)", "one at half of it was served (conservative)")
 		}
 	}
 	if reset != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/target"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -82,7 +83,14 @@ func TestHeadersAgree(t *testing.T) {
 func TestResultsReadByVegeta(t *testing.T) {
 	f := runFake(t, limit20, limit20, 1)
 	var buf bytes.Buffer
-	if err := WriteResults(&buf, f.Calls); err != nil {
+	out := load.BinaryOutput(&buf)
+	for _, c := range f.Calls {
+		r := c.Result()
+		if err := out.Add(&load.Hit{Result: &r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
 	dec := vegeta.NewDecoder(&buf)
@@ -155,3 +163,17 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+func TestUnauthorisedKeyStopsAtOnce(t *testing.T) {
+	clock := fixtures.NewFakeClock(t0)
+	srv, err := fixtures.Start(fixtures.WithClock(clock), fixtures.WithRateLimit(limit20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	caller := NewTargetCaller(target.NewClient(srv.Root()), []string{srv.Keys().Revoked}, fakeClock{clock})
+	f := Run(context.Background(), caller, Config{Expect: limit20, Clock: fakeClock{clock}})
+	if f.CallsSpent != 1 || f.Verdict != VerdictIncomplete || !strings.Contains(f.Error, "HTTP 401") {
+		t.Errorf("%d calls, verdict %s, error %q: want one call, INCOMPLETE, saying 401", f.CallsSpent, f.Verdict, f.Error)
+	}
+}

@@ -27,6 +27,9 @@ type Bound struct {
 func (b Bound) Contains(d, slack time.Duration) bool { return d >= b.Lo-slack && d <= b.Hi+slack }
 
 func (b Bound) String() string {
+	if b.Lo <= 0 {
+		return "within " + b.Hi.Round(time.Millisecond).String()
+	}
 	return fmt.Sprintf("%s–%s", b.Lo.Round(time.Millisecond), b.Hi.Round(time.Millisecond))
 }
 

@@ -132,6 +132,9 @@ func fingerprint(calls []Call, cfg Config, burstAccepted int, burstDuration time
 	}
 	w := cfg.Expect.Window
 	os := observations(calls, cfg.Slack, calls[0].Sent)
+	if len(os) == 0 {
+		return Fingerprint{Algorithm: Unknown}
+	}
 	refused := false
 	for _, o := range os {
 		refused = refused || !o.ok

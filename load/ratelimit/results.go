@@ -1,16 +1,12 @@
 package ratelimit
 
-import (
-	"fmt"
-	"io"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-)
+import vegeta "github.com/tsenart/vegeta/v12/lib"
 
 // AttackName labels the results a ratelimit run writes.
 const AttackName = "carpathian-conform ratelimit"
 
-// Result converts a call to vegeta's result, so `vegeta report` reads a run.
+// Result converts a call to vegeta's result, so --output (load's binary
+// writer) saves a run that `vegeta report` reads.
 // Bodies are not kept: the analysis does not need them.
 func (c Call) Result() vegeta.Result {
 	return vegeta.Result{
@@ -26,17 +22,4 @@ func (c Call) Result() vegeta.Result {
 		URL:       c.URL,
 		Headers:   c.Header,
 	}
-}
-
-// WriteResults writes the calls in vegeta's binary results format
-// (vegeta.NewEncoder), like load --output.
-func WriteResults(w io.Writer, calls []Call) error {
-	enc := vegeta.NewEncoder(w)
-	for _, c := range calls {
-		r := c.Result()
-		if err := enc.Encode(&r); err != nil {
-			return fmt.Errorf("writing results: %w", err)
-		}
-	}
-	return nil
 }

@@ -277,6 +277,9 @@ loop:
 
 // one makes a single call and records it.
 func (r *run) one(ctx context.Context, phase Phase, kind Kind, key int) Call {
+	if ctx.Err() != nil { // stopped: a call not sent is not spent
+		return Call{}
+	}
 	return r.record(r.caller.Call(ctx, kind, key), phase, 0)
 }
 
@@ -292,7 +295,9 @@ func (r *run) volley(ctx context.Context, phase Phase, size, key int) []Call {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = r.record(r.caller.Call(ctx, KindChat, key), phase, id)
+			if ctx.Err() == nil {
+				out[i] = r.record(r.caller.Call(ctx, KindChat, key), phase, id)
+			}
 		}()
 	}
 	wg.Wait()

@@ -1,0 +1,101 @@
+package capacity
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/load"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+func startServer(t *testing.T, opts ...fixtures.Option) *fixtures.Server {
+	t.Helper()
+	srv, err := fixtures.Start(append([]fixtures.Option{fixtures.WithRateLimit(target.Limit{})}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func chatPlan(srv *fixtures.Server) load.Plan {
+	return load.Plan{Root: srv.Root(), Path: "chat", Keys: []string{srv.Keys().Valid}, Timeout: 10 * time.Second,
+		Bodies: load.ChatBodies([][]target.Message{load.Prompt("Say hi.")}, 8)}
+}
+
+// The acceptance property at a test's scale: a concurrency cap of 8 and
+// 100 ms per call imply 80 calls/s; one-second steps find it within 10%.
+func TestRunnerFindsTheCapacityOfAQueueingServer(t *testing.T) {
+	const slots, service = 8, 100 * time.Millisecond
+	implied := float64(slots) / service.Seconds()
+	srv := startServer(t, fixtures.WithConcurrency(slots), fixtures.WithLatency(fixtures.Latency{Base: service}))
+	cfg := Config{Start: 20, Max: 160, Precision: 0.05, StepDuration: time.Second, Warmup: 200 * time.Millisecond,
+		SLO: mustSLO(t, "p95<200ms,success>=99%")}
+	var out bytes.Buffer
+	r := &Runner{Plan: chatPlan(srv), Duration: cfg.StepDuration, Warmup: cfg.Warmup, Pause: 100 * time.Millisecond,
+		Sinks: []load.Sink{load.BinaryOutput(&out)}}
+	res, err := Search(context.Background(), cfg, r.Step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Steps {
+		t.Logf("step %d: %v offered, %.1f/s achieved, p50 %v p95 %v, met %v %q", s.Index, s.Rate, s.Achieved,
+			s.Measured.SuccessLatencies.P50, s.Measured.SuccessLatencies.P95, s.Met, s.Reasons)
+	}
+	if res.Best == nil {
+		t.Fatalf("no rate met the SLO; stop %q", res.Stop)
+	}
+	if got := float64(res.Best.Rate); got < 0.9*implied || got > 1.1*implied {
+		t.Errorf("capacity %.1f/s, want %.0f/s within 10%%", got, implied)
+	}
+	if !res.Knee.Found || float64(res.Knee.Rate) < 0.9*implied {
+		t.Errorf("knee %+v, want one at or above about %.0f/s", res.Knee, implied)
+	}
+	// The first step is well under capacity: every call served at the
+	// service time, at the offered rate.
+	first := res.Steps[0]
+	if first.RateLimited != 0 || first.Measured.Failures != 0 || first.Achieved < 0.9*float64(first.Rate) ||
+		first.Measured.SuccessLatencies.P50 < service || first.Measured.SuccessLatencies.P50 > 2*service {
+		t.Errorf("first step at %v: %+v", first.Rate, first)
+	}
+	// Every call of every step went to the shared output.
+	dec := vegeta.NewDecoder(&out)
+	var n uint64
+	for {
+		var r vegeta.Result
+		if dec.Decode(&r) != nil {
+			break
+		}
+		n++
+	}
+	if n != res.Calls {
+		t.Errorf("output holds %d results, the search made %d calls", n, res.Calls)
+	}
+}
+
+// A step where 429s dominate is flagged: it says nothing of capacity.
+func TestRunnerFlagsRateLimitedSteps(t *testing.T) {
+	srv := startServer(t, fixtures.WithRateLimit(target.Limit{N: 2, Window: time.Minute}))
+	cfg := Config{Start: 20, Max: 20, Precision: 0.05, StepDuration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond,
+		SLO: mustSLO(t, "success>=99%")}
+	r := &Runner{Plan: chatPlan(srv), Duration: cfg.StepDuration, Warmup: cfg.Warmup}
+	res, err := Search(context.Background(), cfg, r.Step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Steps[0]
+	if res.Stop != StopLowestMissed || !s.RateLimitDominated() || s.Met || !res.RateLimited() {
+		t.Errorf("stop %q, 429 share %.2f, met %v, reasons %q", res.Stop, s.RateLimitedShare(), s.Met, s.Reasons)
+	}
+	if s.Measured.RateLimited != 0 || s.RateLimited == 0 {
+		t.Errorf("429s must be counted apart from the judged calls: measured %d, apart %d", s.Measured.RateLimited, s.RateLimited)
+	}
+}

@@ -1,0 +1,184 @@
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/load"
+	"github.com/carpathian-ai/carpathian-conform/load/capacity"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// WriteCapacityPlan states, before anything is sent, what a capacity search
+// will try and its worst-case cost.
+func WriteCapacityPlan(w io.Writer, p *load.Plan, cfg *capacity.Config, e capacity.Estimate) error {
+	keys := make([]string, len(p.Keys))
+	for i, k := range p.Keys {
+		keys[i] = target.Redact(k)
+	}
+	tokens := "none (models calls)"
+	switch {
+	case !p.IsModels() && cfg.TokensPerCall == 0:
+		tokens = "unbounded: a body sets no max_tokens"
+	case !p.IsModels():
+		tokens = fmt.Sprintf("at most %d (%d per call)", e.Tokens, cfg.TokensPerCall)
+	}
+	rows := [][]string{
+		{"target", p.Method() + " " + p.Root.URL(p.Path)},
+		{"SLO", cfg.SLO.String() + " (on calls after the warm-up, 429s counted apart), and the achieved rate within " +
+			strconv.FormatFloat(100*(1-capacity.MinServedShare), 'f', -1, 64) + "% of the offered"},
+		{"rates", fmt.Sprintf("from %s, doubling up to %s until the SLO is missed, then bisecting to within %s",
+			cfg.Start, cfg.Max, capacityPct(cfg.Precision))},
+		{"each step", fmt.Sprintf("%s, the first %s left out of its figures", cfg.StepDuration, cfg.Warmup)},
+		{"worst case", fmt.Sprintf("%d steps, %d calls, %s of sending", e.Steps, e.Calls, e.Duration)},
+		{"worst-case tokens", tokens},
+		{"keys", strings.Join(keys, ", ")},
+		{"timeout per call", p.Timeout.String()},
+	}
+	return Table(w, "Capacity search", []string{"plan", "value"}, rows, nil)
+}
+
+// WriteCapacity renders a search for people: the steps in rate order, why
+// steps missed, the answer with the step that proved it, the knee and the
+// spending.
+func WriteCapacity(w io.Writer, res *capacity.Result) error {
+	steps := slices.Clone(res.Steps)
+	slices.SortStableFunc(steps, func(a, b *capacity.Step) int { return cmp.Compare(a.Rate, b.Rate) })
+	header := []string{"step", "target rate", "achieved", "p50", "p95", "p99", "success", "429s", "tokens/s", "SLO met"}
+	rows := make([][]string, len(steps))
+	for i, s := range steps {
+		rows[i] = capacityStepRow(s)
+	}
+	title := "Steps (in rate order; figures after each step's warm-up, success and latency without 429s)"
+	if err := Table(w, title, header, rows, loadRightFrom(1, len(header))); err != nil {
+		return err
+	}
+	var why []string
+	for _, s := range res.Steps {
+		if !s.Met && len(s.Reasons) > 0 {
+			why = append(why, fmt.Sprintf("  step %d (%s): %s", s.Index, s.Rate, strings.Join(s.Reasons, "; ")))
+		}
+	}
+	if len(why) > 0 {
+		fmt.Fprintf(w, "\nSteps that missed:\n%s\n", strings.Join(why, "\n"))
+	}
+	fmt.Fprintln(w)
+	for _, line := range CapacityAnswer(res) {
+		fmt.Fprintln(w, line)
+	}
+	return nil
+}
+
+func capacityStepRow(s *capacity.Step) []string {
+	l := s.Measured.SuccessLatencies
+	p50, p95, p99 := "-", "-", "-"
+	if l.Count > 0 {
+		p50, p95, p99 = loadDur(l.P50), loadDur(l.P95), loadDur(l.P99)
+	}
+	success := "-"
+	if s.Measured.Requests > 0 {
+		success = loadPct(s.Measured.SuccessRatio())
+	}
+	limited := loadCount(s.RateLimited)
+	if s.RateLimited > 0 {
+		limited += fmt.Sprintf(" (%.0f%%)", 100*s.RateLimitedShare())
+	}
+	tokens := "-"
+	if s.Measured.Chat {
+		tokens = strconv.FormatFloat(s.Measured.Tokens.OutputPerSecond, 'f', 1, 64)
+	}
+	return []string{strconv.Itoa(s.Index), loadRate(float64(s.Rate)), loadRate(s.Achieved), p50, p95, p99, success, limited, tokens, capacityVerdict(s)}
+}
+
+func capacityVerdict(s *capacity.Step) string {
+	switch {
+	case s.Interrupted:
+		return "interrupted"
+	case s.Met:
+		return "yes"
+	case s.RateLimitDominated():
+		return "no: 429s"
+	}
+	return "no"
+}
+
+// CapacityAnswer is the search's conclusion, one statement a line: the
+// answer and the step that proved it, the knee, 429 warnings, the spending.
+func CapacityAnswer(res *capacity.Result) []string {
+	var lines []string
+	best, ceil := res.Best, res.Ceiling
+	proof := func(s *capacity.Step) string {
+		return fmt.Sprintf("step %d: achieved %s, p95 %s, %s success", s.Index, loadRate(s.Achieved),
+			loadDur(s.Measured.SuccessLatencies.P95), loadPct(s.Measured.SuccessRatio()))
+	}
+	switch {
+	case best == nil && res.Stop == capacity.StopLowestMissed:
+		s := res.Steps[0]
+		lines = append(lines, fmt.Sprintf("No sustainable rate: even the lowest, %s, missed the SLO %s (step %d: %s).",
+			s.Rate, res.Config.SLO, s.Index, strings.Join(s.Reasons, "; ")))
+	case best == nil:
+		lines = append(lines, fmt.Sprintf("No answer: the search stopped (%s) before any rate met the SLO.", res.Stop))
+	case res.Stop == capacity.StopMaxRate:
+		lines = append(lines, fmt.Sprintf("Maximum sustainable rate: at least %s, the --max-rate, which met the SLO %s (%s). Raise --max-rate to look further.",
+			best.Rate, res.Config.SLO, proof(best)))
+	case res.Stop == capacity.StopPrecision:
+		lines = append(lines, fmt.Sprintf("Maximum sustainable rate: %s, meeting the SLO %s (%s); %s missed it (step %d), within the %s precision.",
+			best.Rate, res.Config.SLO, proof(best), ceil.Rate, ceil.Index, capacityPct(res.Config.Precision)))
+	default:
+		between := ""
+		if ceil != nil {
+			between = fmt.Sprintf("; %s missed it (step %d)", ceil.Rate, ceil.Index)
+		}
+		lines = append(lines, fmt.Sprintf("Best so far (the search stopped: %s): %s met the SLO %s (%s)%s.",
+			res.Stop, best.Rate, res.Config.SLO, proof(best), between))
+	}
+	k := res.Knee
+	switch {
+	case k.Found:
+		below := ""
+		if k.Below > 0 {
+			below = fmt.Sprintf("; %s was still under the rule", k.Below)
+		}
+		lines = append(lines, fmt.Sprintf("Knee: latency begins to climb at %s (median %s against %s at %s%s). Rule: %s.",
+			k.Rate, loadDur(k.P50), loadDur(k.Baseline), k.BaselineRate, below, capacity.KneeRule))
+	case k.Highest > 0:
+		lines = append(lines, fmt.Sprintf("Knee: none up to %s (the median stayed within %g× its %s at %s). Rule: %s.",
+			k.Highest, capacity.KneeFactor, loadDur(k.Baseline), k.BaselineRate, capacity.KneeRule))
+	}
+	var limited []string
+	for _, s := range res.Steps {
+		if s.RateLimitDominated() {
+			limited = append(limited, fmt.Sprintf("%d (%s, %.0f%% 429s)", s.Index, s.Rate, 100*s.RateLimitedShare()))
+		}
+	}
+	if len(limited) > 0 {
+		lines = append(lines, fmt.Sprintf("Rate-limited: 429s were over %.0f%% of the calls in step %s, so those steps measured the keys' limits, not capacity: use keys with higher limits or more --api-key.",
+			100*capacity.MaxRateLimitedShare, strings.Join(limited, ", ")))
+	}
+	if res.Stop == capacity.StopInterrupted {
+		lines = append(lines, "Interrupted: the figures above are what was measured before the stop.")
+	}
+	lines = append(lines, fmt.Sprintf("Spent %d calls and %d tokens over %d steps in %s.", res.Calls, res.Tokens, len(res.Steps),
+		res.Finished.Sub(res.Started).Round(100*time.Millisecond)))
+	return lines
+}
+
+// CapacityStepLine is a step's one-line progress report.
+func CapacityStepLine(s *capacity.Step) string {
+	line := fmt.Sprintf("step %d: %s for %s: achieved %s, p95 %s, %s success", s.Index, s.Rate, s.Duration, loadRate(s.Achieved),
+		loadDur(s.Measured.SuccessLatencies.P95), loadPct(s.Measured.SuccessRatio()))
+	if s.RateLimited > 0 {
+		line += fmt.Sprintf(", %.0f%% 429s", 100*s.RateLimitedShare())
+	}
+	if s.Met {
+		return line + ": SLO met"
+	}
+	return line + ": missed (" + strings.Join(s.Reasons, "; ") + ")"
+}
+
+func capacityPct(ratio float64) string { return strconv.FormatFloat(ratio*100, 'f', -1, 64) + "%" }
