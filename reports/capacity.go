@@ -49,12 +49,12 @@ func WriteCapacityPlan(w io.Writer, p *load.Plan, cfg *capacity.Config, e capaci
 func WriteCapacity(w io.Writer, res *capacity.Result) error {
 	steps := slices.Clone(res.Steps)
 	slices.SortStableFunc(steps, func(a, b *capacity.Step) int { return cmp.Compare(a.Rate, b.Rate) })
-	header := []string{"step", "target rate", "achieved", "p50", "p95", "p99", "success", "429s", "tokens/s", "SLO met"}
+	header := []string{"#", "rate", "achieved", "p50", "p95", "p99", "success", "429s", "tokens/s", "SLO met"}
 	rows := make([][]string, len(steps))
 	for i, s := range steps {
 		rows[i] = capacityStepRow(s)
 	}
-	title := "Steps (in rate order; figures after each step's warm-up, success and latency without 429s)"
+	title := "Steps in rate order (# is the order run; rates and tokens per second; figures after each step's warm-up, success and latency without 429s)"
 	if err := Table(w, title, header, rows, loadRightFrom(1, len(header))); err != nil {
 		return err
 	}
@@ -84,15 +84,12 @@ func capacityStepRow(s *capacity.Step) []string {
 	if s.Measured.Requests > 0 {
 		success = loadPct(s.Measured.SuccessRatio())
 	}
-	limited := loadCount(s.RateLimited)
-	if s.RateLimited > 0 {
-		limited += fmt.Sprintf(" (%.0f%%)", 100*s.RateLimitedShare())
-	}
 	tokens := "-"
 	if s.Measured.Chat {
-		tokens = strconv.FormatFloat(s.Measured.Tokens.OutputPerSecond, 'f', 1, 64)
+		tokens = strconv.FormatFloat(s.TokensPerSecond(), 'f', 1, 64)
 	}
-	return []string{strconv.Itoa(s.Index), loadRate(float64(s.Rate)), loadRate(s.Achieved), p50, p95, p99, success, limited, tokens, capacityVerdict(s)}
+	perSecond := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	return []string{strconv.Itoa(s.Index), perSecond(float64(s.Rate)), perSecond(s.Achieved), p50, p95, p99, success, loadCount(s.RateLimited), tokens, capacityVerdict(s)}
 }
 
 func capacityVerdict(s *capacity.Step) string {

@@ -102,7 +102,7 @@ func NewCapacityJSON(res *capacity.Result, method, targetURL, toolVersion string
 		st := capacityJSONStep{Index: s.Index, TargetRate: float64(s.Rate), Achieved: s.Achieved, Window: s.AchievedWindow,
 			Requests: m.Requests, Successes: m.Successes, Failures: m.Failures, Success: m.SuccessRatio(),
 			RateLimited: s.RateLimited, LimitedShare: s.RateLimitedShare(), RateLimitDom: s.RateLimitDominated(),
-			Latencies: loadJSONLatencies(m.SuccessLatencies), TokensPerSec: m.Tokens.OutputPerSecond,
+			Latencies: loadJSONLatencies(m.SuccessLatencies), TokensPerSec: s.TokensPerSecond(),
 			Calls: s.Calls, Slots: s.Slots, Missed: s.Missed, Tokens: s.Tokens,
 			SLO: []loadJSONThreshold{}, Met: s.Met, Reasons: append([]string{}, s.Reasons...), Interrupted: s.Interrupted}
 		for _, t := range s.SLO {

@@ -100,22 +100,26 @@ type measure struct {
 	rateLimited      uint64
 	answers          []uint64 // successful answers per bucket of resolution since anchor
 	resolution       time.Duration
-	firstAnswer      time.Duration // the shortest success latency: when the pipeline filled
+	firstAnswer      time.Duration // the shortest success latency: the pipeline's delay
 }
 
-// answerBuckets is how many buckets a step's answers are counted in.
+// answerBuckets is how many buckets a step's length is counted in.
 const answerBuckets = 1000
 
 func newMeasure(duration, warmup time.Duration, keys int) *measure {
 	res := max(duration/answerBuckets, time.Microsecond)
 	return &measure{duration: duration, warmup: warmup, metrics: load.NewMetrics(keys),
-		answers: make([]uint64, duration/res+1), resolution: res, firstAnswer: -1}
+		answers: make([]uint64, 2*answerBuckets), resolution: res, firstAnswer: -1}
 }
 
 func (m *measure) Add(h *load.Hit) error {
 	if h.Outcome == load.Success {
-		if end := h.End().Sub(m.anchor); end >= 0 && end < m.duration {
-			m.answers[end/m.resolution]++
+		if end := h.End().Sub(m.anchor); end >= 0 {
+			i := int(end / m.resolution)
+			if i >= len(m.answers) {
+				m.answers = append(m.answers, make([]uint64, i+1-len(m.answers))...)
+			}
+			m.answers[i]++
 		}
 		if m.firstAnswer < 0 || h.Latency < m.firstAnswer {
 			m.firstAnswer = h.Latency
@@ -145,15 +149,19 @@ func (m *measure) step(rate load.Rate, whole *load.Summary) *Step {
 	s.Measured.OfferedRate = float64(rate)
 	s.Measured.Missed, s.Measured.Slots = whole.Missed, whole.Slots
 	s.Measured.Interrupted = whole.Interrupted
-	if m.firstAnswer >= 0 {
-		from := (max(m.warmup, m.firstAnswer) + m.resolution - 1) / m.resolution // first whole bucket
-		if window := m.duration - from*m.resolution; window > 0 {
-			var n uint64
-			for _, c := range m.answers[from:] {
-				n += c
-			}
-			s.Achieved, s.AchievedWindow = float64(n)/window.Seconds(), window
+	// The measured slots' answers come back one pipeline delay after them:
+	// count the answers in the measured part shifted by that delay, and
+	// divide by the time the measured slots take, so that low rates are not
+	// rounded away (at 1/s a 1.6 s window holds one slot, not 1.6).
+	slots := StepCalls(rate, m.duration) - StepCalls(rate, m.warmup)
+	if m.firstAnswer >= 0 && slots > 0 {
+		from, to := int((m.warmup+m.firstAnswer)/m.resolution), int((m.duration+m.firstAnswer)/m.resolution)
+		var n uint64
+		for _, c := range m.answers[min(from, len(m.answers)):min(to, len(m.answers))] {
+			n += c
 		}
+		s.AchievedWindow = time.Duration(float64(slots) / float64(rate) * float64(time.Second))
+		s.Achieved = float64(n) / s.AchievedWindow.Seconds()
 	}
 	return s
 }

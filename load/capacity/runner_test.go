@@ -99,3 +99,28 @@ func TestRunnerFlagsRateLimitedSteps(t *testing.T) {
 		t.Errorf("429s must be counted apart from the judged calls: measured %d, apart %d", s.Measured.RateLimited, s.RateLimited)
 	}
 }
+
+// Cancelling stops the step under way; the search keeps the best so far.
+func TestRunnerInterrupted(t *testing.T) {
+	srv := startServer(t)
+	cfg := Config{Start: 20, Max: 160, Precision: 0.05, StepDuration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond,
+		SLO: mustSLO(t, "p95<1s")}
+	r := &Runner{Plan: chatPlan(srv), Duration: cfg.StepDuration, Warmup: cfg.Warmup, Pause: 50 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Search(ctx, cfg, func(ctx context.Context, rate load.Rate) (*Step, error) {
+		if rate > cfg.Start {
+			time.AfterFunc(200*time.Millisecond, cancel)
+		}
+		return r.Step(ctx, rate)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != StopInterrupted || len(res.Steps) != 2 || !res.Steps[1].Interrupted || res.Steps[1].Met || res.Best != res.Steps[0] {
+		t.Errorf("stop %q, %d steps, best %v", res.Stop, len(res.Steps), res.Best)
+	}
+	if took := res.Finished.Sub(res.Started); took > 2*time.Second {
+		t.Errorf("the search took %s: the interrupted step was not cut short", took)
+	}
+}

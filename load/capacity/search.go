@@ -165,7 +165,7 @@ func Search(ctx context.Context, cfg Config, step StepFunc, opts ...Option) (*Re
 	}
 }
 
-// StepCalls is how many calls a step at rate offers.
+// StepCalls is how many calls a step at rate offers over d (0 when d is 0).
 func StepCalls(rate load.Rate, d time.Duration) int64 {
 	p, err := load.Constant(rate, d)
 	if err != nil {

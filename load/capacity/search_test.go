@@ -220,12 +220,14 @@ func TestJudge(t *testing.T) {
 		{"slow", func(s *Step) { s.Measured.SuccessLatencies.P95 = 2 * time.Second }, false, "p95<1s"},
 		{"failures", func(s *Step) { s.Measured.Successes = 700 }, false, "success>=99%"},
 		{"served short", func(s *Step) { s.Achieved = 90 }, false, "did not keep up"},
-		{"served within slack", func(s *Step) { s.Achieved = 95 }, true, ""},
+		{"served within slack", func(s *Step) { s.Achieved = 97 }, true, ""},
+		{"served just short", func(s *Step) { s.Achieved = 96.5 }, false, "did not keep up"},
 		{"one call short at a low rate", func(s *Step) { s.Rate, s.Achieved = 1, 7.0/8 }, true, ""},
 		{"missed slots", func(s *Step) { s.Missed = 20 }, false, "slots missed"},
 		{"429s dominate", func(s *Step) { s.RateLimited = 300; s.Achieved = 72 }, false, "rate-limited"},
 		{"few 429s accounted apart", func(s *Step) { s.RateLimited = 80; s.Achieved = 91 }, true, ""},
-		{"no answer", func(s *Step) { s.AchievedWindow, s.Achieved = 0, 0 }, false, "no answer"},
+		{"few 429s and short", func(s *Step) { s.RateLimited = 80; s.Achieved = 85 }, false, "did not keep up"},
+		{"no answer", func(s *Step) { s.AchievedWindow, s.Achieved = 0, 0 }, false, "no successful answer"},
 		{"interrupted", func(s *Step) { s.Interrupted = true }, false, "interrupted"},
 	}
 	for _, c := range cases {

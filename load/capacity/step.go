@@ -12,7 +12,7 @@ const (
 	// MinServedShare: successful answers per second must reach this share of
 	// the rate offered beyond the 429s, so the answer cannot exceed what the
 	// target actually served.
-	MinServedShare = 0.95
+	MinServedShare = 0.97
 	// MaxRateLimitedShare: a step with more 429s than this share of its
 	// calls measures the keys' limits, not the target's capacity.
 	MaxRateLimitedShare = 0.20
@@ -34,10 +34,11 @@ type Step struct {
 	Measured load.Summary
 	// RateLimited counts the 429s among the calls sent after the warm-up.
 	RateLimited uint64
-	// Achieved is successful answers per second over AchievedWindow: the end
-	// of the step from the later of the warm-up and the first answer (before
-	// it the pipeline is still filling). Every answer in that window counts,
-	// whenever its call was sent.
+	// Achieved is successful answers per second: the answers that came back
+	// during the measured part shifted by the pipeline's delay (the fastest
+	// answer's latency), whenever their calls were sent, over AchievedWindow,
+	// the time the measured part's slots take. Below capacity it is the
+	// offered rate; above, what the target served.
 	Achieved       float64
 	AchievedWindow time.Duration
 
@@ -66,6 +67,12 @@ func (s *Step) RateLimitedShare() float64 {
 // anything about capacity.
 func (s *Step) RateLimitDominated() bool { return s.RateLimitedShare() > MaxRateLimitedShare }
 
+// TokensPerSecond is the output tokens served per second: the achieved rate
+// times the mean completion tokens of a measured call.
+func (s *Step) TokensPerSecond() float64 {
+	return s.Achieved * s.Measured.Tokens.CompletionPerCall.Mean
+}
+
 // Expected is the rate the target was asked to serve: the offered rate less
 // the share refused with 429.
 func (s *Step) Expected() float64 { return float64(s.Rate) * (1 - s.RateLimitedShare()) }
@@ -89,7 +96,7 @@ func (s *Step) judge(slo SLO) {
 	}
 	switch window := s.AchievedWindow.Seconds(); {
 	case window <= 0:
-		s.Reasons = append(s.Reasons, "no answer came back before the step ended: use a longer step")
+		s.Reasons = append(s.Reasons, "no successful answer came back")
 	// One answer of slack: at low rates a single call crossing the window's
 	// edge is a large share.
 	case s.Achieved*window+1 < MinServedShare*s.Expected()*window:

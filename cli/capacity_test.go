@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+func runCapacityCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(Env{Ctx: context.Background(), Stdout: &out, Stderr: &errb}, append([]string{"capacity"}, args...))
+	return code, out.String(), errb.String()
+}
+
+// oneStep holds one short step: the search's first rate is its last.
+var oneStep = []string{"--start-rate", "20/s", "--max-rate", "20/s", "--step-duration", "500ms", "--warmup", "100ms"}
+
+func TestCapacityBadInputExits2BeforeSending(t *testing.T) {
+	base, key, calls := countingServer(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--slo", "p95<1s,latency<2s"}, "unknown metric"},
+		{[]string{}, "give --slo"},
+		{[]string{"--slo", "p95<1s", "--max-rate", "1000/s"}, "more than --max-calls"},
+		{[]string{"--slo", "p95<1s", "--max-tokens", "0"}, "unbounded"},
+		{[]string{"--slo", "p95<1s", "--warmup", "20s"}, "shorter than the step"},
+		{[]string{"--slo", "p95<1s", "--precision", "5"}, "percentage"},
+	} {
+		code, _, errOut := runCapacityCLI(append([]string{"--base-url", base, "--api-key", key}, c.args...)...)
+		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line saying %q", c.args, code, errOut, c.want)
+		}
+	}
+	if code, _, errOut := runCapacityCLI("--api-key", key, "--slo", "p95<1s"); code != ExitUsage || !strings.Contains(errOut, "without --base-url") {
+		t.Errorf("a key without --base-url: exit %d, %q", code, errOut)
+	}
+	if calls.Load() != 0 {
+		t.Errorf("%d calls were sent on bad input", calls.Load())
+	}
+}
+
+func TestCapacityLowestRateMissingExits4WithOutputs(t *testing.T) {
+	base, key, calls := countingServer(t)
+	dir := t.TempDir()
+	jsonPath, outPath := filepath.Join(dir, "capacity.json"), filepath.Join(dir, "calls.bin")
+	code, out, errOut := runCapacityCLI(append(oneStep, "--base-url", base, "--api-key", key, "--slo", "p95<1ns,success>=99%",
+		"--json", jsonPath, "--output", outPath)...)
+	if code != ExitThreshold {
+		t.Fatalf("exit %d, want 4; stderr %q", code, errOut)
+	}
+	for _, want := range []string{"Capacity search", "worst case", "Steps in rate order", "No sustainable rate", "p95<1ns: observed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "step 1: 20/s") || strings.Contains(out+errOut, key) {
+		t.Errorf("stderr %q (a step line wanted, the key never in full)", errOut)
+	}
+	var doc struct {
+		Steps []struct {
+			TargetRate float64 `json:"target_rate"`
+			Met        bool    `json:"slo_met"`
+			Calls      uint64  `json:"calls"`
+		} `json:"steps"`
+		Answer struct {
+			Rate float64 `json:"rate"`
+			Stop string  `json:"stop"`
+		} `json:"answer"`
+		Calls    uint64 `json:"calls"`
+		ExitCode int    `json:"exit_code"`
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil || json.Unmarshal(b, &doc) != nil {
+		t.Fatalf("JSON: %v", err)
+	}
+	if len(doc.Steps) != 1 || doc.Steps[0].TargetRate != 20 || doc.Steps[0].Met || doc.Answer.Rate != 0 ||
+		doc.ExitCode != 4 || doc.Calls != uint64(calls.Load()) || doc.Answer.Stop == "" {
+		t.Errorf("JSON %+v; the server saw %d calls", doc, calls.Load())
+	}
+	f, err := os.Open(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := vegeta.NewDecoder(f)
+	var n int64
+	for {
+		var r vegeta.Result
+		if dec.Decode(&r) != nil {
+			break
+		}
+		n++
+	}
+	if n != calls.Load() {
+		t.Errorf("--output holds %d results, the server saw %d calls", n, calls.Load())
+	}
+}
+
+func TestCapacityFlagsRateLimitedSteps(t *testing.T) {
+	srv, err := fixtures.New(fixtures.WithRateLimit(target.Limit{N: 2, Window: time.Minute}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	code, out, errOut := runCapacityCLI(append(oneStep, "--base-url", hs.URL+"/ai/v1", "--api-key", srv.Keys().Valid, "--slo", "success>=99%")...)
+	if code != ExitThreshold || !strings.Contains(out, "Rate-limited") || !strings.Contains(out, "more --api-key") || !strings.Contains(out, "no: 429s") {
+		t.Errorf("exit %d; stderr %q; stdout:\n%s", code, errOut, out)
+	}
+}
+
+func TestCapacityEmbeddedServer(t *testing.T) {
+	code, out, errOut := runCapacityCLI(append(oneStep, "--slo", "p95<1s,success>=99%")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr %q\n%s", code, errOut, out)
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.HasPrefix(first, "No --base-url") || !strings.Contains(first, "80 calls/s") {
+		t.Errorf("first line %q", first)
+	}
+	if !strings.Contains(out, "at least 20/s") || !strings.Contains(out, "Knee: none") {
+		t.Errorf("stdout:\n%s", out)
+	}
+}
+
+// Ctrl-C stops the search at once, prints what it has and writes the outputs.
+func TestCapacityInterruptedReportsWhatItHas(t *testing.T) {
+	base, key, _ := countingServer(t)
+	jsonPath := filepath.Join(t.TempDir(), "capacity.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(Env{Ctx: ctx, Stdout: &out, Stderr: &errb}, []string{"capacity", "--base-url", base, "--api-key", key,
+		"--slo", "p95<1s", "--start-rate", "20/s", "--max-rate", "20/s", "--step-duration", "5s", "--json", jsonPath})
+	if code != ExitErrors || !strings.Contains(out.String(), "Interrupted") || !strings.Contains(out.String(), "interrupted") {
+		t.Errorf("exit %d; stderr %q; stdout:\n%s", code, errb.String(), out.String())
+	}
+	if _, err := os.Stat(jsonPath); err != nil {
+		t.Errorf("no JSON after the interrupt: %v", err)
+	}
+}

@@ -1,0 +1,101 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// A target that refuses its first `refuse` calls with 429, then serves a
+// completion of 6 tokens.
+func flakyTarget(t *testing.T, refuse int64) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if calls.Add(1) <= refuse {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.Write([]byte(`{"error":{"message":"slow down"}}`))
+			return
+		}
+		w.Write([]byte(goodChat))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+func pacedClient(srv *httptest.Server, max int64) (*target.Client, *Meter) {
+	meter := &Meter{max: max}
+	pacer := NewPacer(target.Limit{N: 100, Window: 20 * time.Millisecond})
+	base := target.NewHTTPClient(5 * time.Second).Transport
+	client := target.NewClient(target.MustParseBaseURL(srv.URL+"/ai"), target.WithTransport(&pacedTransport{base: base, pacer: pacer, meter: meter}))
+	return client, meter
+}
+
+func TestTransportWaitsOut429AndCounts(t *testing.T) {
+	srv, calls := flakyTarget(t, 2)
+	client, meter := pacedClient(srv, 0)
+	ex, err := client.Do(context.Background(), target.Request{Method: "POST", Path: target.PathChat, Body: []byte(`{"messages":[]}`)})
+	if err != nil || ex.Status != 200 {
+		t.Fatalf("Do = %v, %v; want the 429s waited out", ex, err)
+	}
+	if calls.Load() != 3 || meter.Calls() != 3 || meter.Waited429() != 2 || meter.Tokens() != 6 {
+		t.Errorf("target saw %d, meter calls %d waited %d tokens %d; want 3, 3, 2, 6",
+			calls.Load(), meter.Calls(), meter.Waited429(), meter.Tokens())
+	}
+}
+
+func TestTransportBurstSeesRaw429(t *testing.T) {
+	srv, calls := flakyTarget(t, 1)
+	client, meter := pacedClient(srv, 0)
+	ex, err := client.Do(burst(context.Background()), target.Request{Path: target.PathChat})
+	if err != nil || ex.Status != http.StatusTooManyRequests {
+		t.Fatalf("a burst call got %v, %v; want the raw 429", ex, err)
+	}
+	if calls.Load() != 1 || meter.Waited429() != 0 {
+		t.Errorf("a burst call was retried: %d calls, %d waited", calls.Load(), meter.Waited429())
+	}
+}
+
+func TestTransportKeepsTheBudget(t *testing.T) {
+	srv, calls := flakyTarget(t, 0)
+	client, meter := pacedClient(srv, 2)
+	for i := range 2 {
+		if _, err := client.Do(context.Background(), target.Request{Path: target.PathModels}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	_, err := client.Do(context.Background(), target.Request{Path: target.PathModels})
+	var netErr *target.NetError
+	// target.Client keeps only the message of a transport error.
+	if !errors.As(err, &netErr) || !strings.Contains(err.Error(), ErrBudgetSpent.Error()) {
+		t.Errorf("the third call: %v; want ErrBudgetSpent as a NetError (an ERROR, not a FAIL)", err)
+	}
+	if calls.Load() != 2 || meter.Calls() != 2 {
+		t.Errorf("%d calls reached the target, meter %d; want 2", calls.Load(), meter.Calls())
+	}
+}
+
+func TestRecorderKeepsTheExchange(t *testing.T) {
+	srv, _ := flakyTarget(t, 0)
+	client, _ := pacedClient(srv, 0)
+	ctx, rec := withRecorder(context.Background())
+	if _, err := client.Do(ctx, target.Request{Method: "POST", Path: target.PathChat, Key: "cai_secret0123456789", Body: []byte(`{"a":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	exs := rec.Exchanges()
+	if len(exs) != 1 || exs[0].Status != 200 || string(exs[0].RequestBody) != `{"a":1}` || len(exs[0].Body) == 0 {
+		t.Fatalf("recorded %+v", exs)
+	}
+	ev := exs[0].Evidence(target.NewRedactor("cai_secret0123456789"))
+	if ev.RequestHeaders["Authorization"] != "Bearer cai_…6789" {
+		t.Errorf("evidence Authorization = %q", ev.RequestHeaders["Authorization"])
+	}
+}
