@@ -26,7 +26,7 @@ func runConform(env Env, args []string) error {
 	fs.Var(&limit, "rate-limit", "the key's rate limit N/WINDOW (default 60/1m; embedded server: "+suites.EmbeddedLimit.String()+")")
 	strict := fs.Bool("strict", false, "a broken SHOULD fails the run")
 	labelFilter := fs.String("label-filter", "", "run only the specs matching this Ginkgo label filter, e.g. 'area:route || level:must'")
-	var focus StringList
+	var focus Patterns
 	fs.Var(&focus, "focus", "run only the specs whose text matches this regexp (repeatable)")
 	list := fs.Bool("list", false, "list clauses and specs with their cost, then exit: no request is sent")
 	junit := fs.String("junit", "", "write a JUnit XML report to FILE")

@@ -66,6 +66,13 @@ func (s *StringList) Set(v string) error {
 	return nil
 }
 
+// Patterns is a repeatable flag whose values are kept whole (regular
+// expressions may hold commas); from the environment it takes one value.
+type Patterns []string
+
+func (p *Patterns) String() string     { return strings.Join(*p, " ") }
+func (p *Patterns) Set(v string) error { *p = append(*p, v); return nil }
+
 // Parse reads args, then the environment for flags not on the command line.
 // It returns flag.ErrHelp for -h/--help, a UsageError for anything wrong.
 func (fs *FlagSet) Parse(args []string) error {

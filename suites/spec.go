@@ -35,6 +35,7 @@ type runtime struct {
 	chatPath     string
 	modelsPath   string
 	model        string
+	capTokens    bool // ordinary calls carry max_tokens (the target accepts it)
 }
 
 var rt *runtime
@@ -54,7 +55,7 @@ func newRuntime(cfg Config) *runtime {
 }
 
 // discoveryCalls is what discover spends, counted in the plan.
-const discoveryCalls = 3
+const discoveryCalls = 4
 
 // discover finds the routes and the bound model. A route counts as there when
 // an unauthenticated call to it is anything but 404: a refusal proves routing
@@ -83,7 +84,23 @@ func (r *runtime) discover(ctx context.Context) {
 		if r.model == "" {
 			r.model = r.cfg.Model
 		}
+		// Ordinary calls cap their answer with max_tokens: the user pays per
+		// token. A target that refuses max_tokens (a CHAT-5 violation, which
+		// CHAT-5 reports) is then called without it, so that one broken option
+		// does not fail every chat clause.
+		capped := target.ChatRequest{Model: r.model, Messages: []target.Message{{Role: "user", Content: prompt}}, MaxTokens: smallMaxTokens}
+		if r.model == "" {
+			capped.Model = "default"
+		}
+		ex, err = r.client.Do(ctx, target.Request{Method: "POST", Path: r.chatPath, Key: r.cfg.Keys.API, Body: target.JSON(capped)})
+		r.capTokens = err != nil || !refusesOption(ex.Status)
 	})
+}
+
+// refusesOption tells whether a status refuses the request's content (400,
+// 422) rather than the caller (401-403), the rate (429) or the route.
+func refusesOption(status int) bool {
+	return status == http.StatusBadRequest || status == http.StatusUnprocessableEntity
 }
 
 // boundModel is the model the run found bound to the key, if any.
@@ -119,18 +136,22 @@ const (
 )
 
 // The one-line prompt every chat call sends, asking for a one-word answer:
-// the user pays per token. Ordinary calls carry no max_tokens, temperature or
-// response_format: those are CHAT-5's to test, and a target refusing one must
-// fail CHAT-5 alone, not every chat spec.
+// the user pays per token. Ordinary calls also carry max_tokens (unless the
+// target refuses it, see discover); temperature and response_format are
+// CHAT-5's to test, and a target refusing one must fail CHAT-5 alone.
 const prompt = "Reply with the single word: ok"
 
-// smallMaxTokens is the cap the specs that test max_tokens send.
+// smallMaxTokens caps every ordinary chat call and is what CHAT-6 sends.
 const smallMaxTokens = 8
 
-// chat is the contract's chat payload with model "default", changed by the
-// options a spec names.
+// chat is the contract's chat payload with model "default" (and max_tokens
+// once discovery has found the target takes it), changed by the options a spec
+// names. Specs call it after discovery (chatPath, modelName and reachable run it).
 func chat(opts ...func(*target.ChatRequest)) []byte {
 	req := target.ChatRequest{Model: "default", Messages: []target.Message{{Role: "user", Content: prompt}}}
+	if rt != nil && rt.capTokens {
+		req.MaxTokens = smallMaxTokens
+	}
 	for _, o := range opts {
 		o(&req)
 	}

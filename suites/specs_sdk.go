@@ -31,10 +31,14 @@ func sdkChat(ctx context.Context, base, key string) (*openai.ChatCompletion, []*
 	reachable(ctx)
 	ctx, rec := withRecorder(ctx)
 	client := sdkClient(base, key)
-	resp, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+	params := openai.ChatCompletionNewParams{
 		Model:    "default",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)},
-	})
+	}
+	if rt.capTokens {
+		params.MaxTokens = openai.Int(smallMaxTokens)
+	}
+	resp, err := client.Chat.Completions.New(ctx, params)
 	return resp, rec.Exchanges(), err
 }
 

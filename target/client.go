@@ -164,10 +164,11 @@ func (c *Client) Do(ctx context.Context, r Request) (*Exchange, error) {
 // contract: a run reports it as ERROR, not FAIL.
 type NetError struct {
 	URL string
-	Err error
+	Msg string // what happened, for people: "cannot connect (…): is the base URL right…"
+	Err error  // the cause, for errors.Is/As
 }
 
-func (e *NetError) Error() string { return e.Err.Error() }
+func (e *NetError) Error() string { return e.URL + ": " + e.Msg }
 func (e *NetError) Unwrap() error { return e.Err }
 
 func describeNetError(u string, err error) error {
@@ -186,5 +187,5 @@ func describeNetError(u string, err error) error {
 	default:
 		msg = err.Error()
 	}
-	return &NetError{URL: u, Err: fmt.Errorf("%s: %s", u, msg)}
+	return &NetError{URL: u, Msg: msg, Err: err}
 }

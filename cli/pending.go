@@ -1,3 +1,0 @@
-package cli
-
-// Subcommands not yet wired; each file that implements one removes it here.
