@@ -2,9 +2,7 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/reports"
@@ -39,22 +37,15 @@ func runConform(env Env, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	for _, p := range []string{*jsonPath, *junit, *markdown} {
-		if err := reports.CheckWritable(p); err != nil {
-			return Usagef("check: %v", err)
-		}
-	}
-	limitGiven := false
-	fs.Visit(func(f *flag.Flag) { limitGiven = limitGiven || f.Name == "rate-limit" })
-	if _, ok := os.LookupEnv(EnvName("rate-limit")); ok {
-		limitGiven = true
+	if err := checkWritable(*jsonPath, *junit, *markdown); err != nil {
+		return Usagef("check: %v", err)
 	}
 
 	cfg := suites.Config{Keys: keys, Limit: limit, Strict: *strict, Timeout: timeout, MaxCalls: *maxCalls,
 		LabelFilter: *labelFilter, Focus: focus, Verbose: *verbose, Out: env.Stdout, ToolVersion: Version}
 	if *baseURL == "" {
 		embeddedLimit := target.Limit{}
-		if limitGiven {
+		if fs.Given("rate-limit") {
 			embeddedLimit = limit
 		}
 		stop, err := suites.StartEmbedded(&cfg, embeddedLimit)
@@ -62,8 +53,7 @@ func runConform(env Env, args []string) error {
 			return fmt.Errorf("cannot start the embedded reference server: %v", err)
 		}
 		defer stop()
-		fmt.Fprintf(env.Stdout, "No --base-url: checking the embedded reference server at %s with its fixture keys (limit %s).\n",
-			cfg.Root.Base(target.ShapeV1), cfg.Limit)
+		announceEmbedded(env, "checking", cfg.Root, "limit "+cfg.Limit.String())
 	} else {
 		root, err := target.ParseBaseURL(*baseURL)
 		if err != nil {

@@ -43,6 +43,7 @@ type FlagSet struct {
 	*flag.FlagSet
 	command string
 	summary string
+	given   map[string]bool // set on the command line or in the environment
 }
 
 // NewFlagSet makes the flags of one subcommand; summary heads its --help.
@@ -85,21 +86,25 @@ func (fs *FlagSet) Parse(args []string) error {
 	if fs.NArg() > 0 {
 		return Usagef("%s: unexpected argument %q (flags are written --name value; see --help)", fs.command, fs.Arg(0))
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { fs.given[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
+		if fs.given[f.Name] || err != nil {
 			return
 		}
 		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
 			if e := fs.Set(f.Name, v); e != nil {
 				err = Usagef("%s=%q: %v", EnvName(f.Name), redactIfKey(f.Name, v), e)
 			}
+			fs.given[f.Name] = true
 		}
 	})
 	return err
 }
+
+// Given tells whether a flag was set, on the command line or in the environment.
+func (fs *FlagSet) Given(name string) bool { return fs.given[name] }
 
 // Help writes the subcommand's help: summary, then each flag with its default
 // and environment variable, sorted.
@@ -131,7 +136,7 @@ func redactIfKey(name, v string) string {
 
 // Common flags, defined one way for every subcommand that takes them.
 
-// DurationFlag defines a positive duration flag.
+// PositiveDuration defines a duration flag that must be above zero.
 func (fs *FlagSet) PositiveDuration(p *time.Duration, name string, def time.Duration, usage string) {
 	fs.Var(&positiveDuration{p}, name, usage)
 	*p = def

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,26 +19,26 @@ import (
 
 // loadFlags are the load command's flags.
 type loadFlags struct {
-	baseURL                        string
-	keys, thresholds, aborts       StringList
+	target                         targetFlags
+	request                        requestFlags
+	cost                           costFlags
+	thresholds, aborts             StringList
 	rate, rampTo                   load.Rate
 	steps, arrivals                string
-	duration, timeout, grace, tol  time.Duration
-	inFlight, maxTokens            int
+	duration, grace, tol           time.Duration
+	inFlight                       int
 	seed                           uint64
-	prompt, promptsFile, bodyFile  string
-	path                           string
 	maxWorkers                     uint64
-	maxCalls, budget               int64
-	yes                            bool
 	jsonPath, outputPath, htmlPath string
 	sampleEvery                    int
 }
 
 func defineLoadFlags(fs *FlagSet) *loadFlags {
 	f := &loadFlags{rate: 1}
-	fs.StringVar(&f.baseURL, "base-url", "", "the target's base URL, e.g. https://api.carpathian.ai/ai/v1 (required; `carpathian-conform serve` runs a local one)")
-	fs.Var(&f.keys, "api-key", "cai_ key (repeat it to spread calls evenly over several keys)")
+	f.target.define(fs, "the target's base URL, e.g. https://api.carpathian.ai/ai/v1 (required; `carpathian-conform serve` runs a local one)",
+		"cai_ key (repeat it to spread calls evenly over several keys)")
+	f.request.define(fs)
+	f.cost.define(fs, "plan", true)
 	fs.Var(&f.rate, "rate", "constant rate N/WINDOW, e.g. 5/s or 300/1m (the start of a --ramp-to)")
 	fs.Lookup("rate").DefValue = "1/s"
 	fs.PositiveDuration(&f.duration, "duration", 10*time.Second, "how long to send")
@@ -48,18 +47,9 @@ func defineLoadFlags(fs *FlagSet) *loadFlags {
 	fs.IntVar(&f.inFlight, "in-flight", 0, "closed loop: keep N calls in flight for --duration (replaces --rate)")
 	fs.StringVar(&f.arrivals, "arrivals", "uniform", "uniform (evenly spaced) or poisson (exponential gaps, same mean rate)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of Poisson arrivals and prompt sampling")
-	fs.StringVar(&f.prompt, "prompt", "Say hi.", "the user message of every chat call")
-	fs.StringVar(&f.promptsFile, "prompts-file", "", "file of prompts, one per line (plain text or a JSON message list), sampled per call")
-	fs.StringVar(&f.bodyFile, "body-file", "", "a recorded chat request body (JSON), sent as it is")
-	fs.IntVar(&f.maxTokens, "max-tokens", 16, "max_tokens of each chat call (0 leaves it out: cost then unbounded)")
-	fs.StringVar(&f.path, "path", "chat", "what to call: chat, models, or a path under the root such as /chat or /v1/completions")
-	fs.PositiveDuration(&f.timeout, "timeout", target.DefaultTimeout, "timeout of each call")
 	fs.PositiveDuration(&f.grace, "grace", load.DefaultGrace, "after Ctrl-C or --abort-on, how long calls in flight may finish")
 	fs.PositiveDuration(&f.tol, "tolerance", load.DefaultTolerance, "how late a slot may be sent; later ones are dropped and counted as missed")
 	fs.Uint64Var(&f.maxWorkers, "max-workers", load.DefaultMaxWorkers, "open loop: most calls in flight; past it slots are missed")
-	fs.Int64Var(&f.maxCalls, "max-calls", 10000, "refuse a plan of more calls, and stop there, unless --yes")
-	fs.Int64Var(&f.budget, "max-tokens-budget", 1_000_000, "refuse a plan whose worst-case tokens exceed this, unless --yes")
-	fs.BoolVar(&f.yes, "yes", false, "run a plan beyond --max-calls or --max-tokens-budget")
 	fs.Var(&f.thresholds, "threshold", "CI gate, repeatable: p99<2s, success>=99.5%, rate>=4.9/s, errors==0, tokens_per_s>=100 (breached: exit 4)")
 	fs.Var(&f.aborts, "abort-on", "stop early when this holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
 	fs.StringVar(&f.jsonPath, "json", "", "write the summary as JSON (a superset of vegeta's report -type=json) to FILE")
@@ -76,9 +66,7 @@ func runLoad(env Env, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	plan, err := f.plan(set)
+	plan, err := f.plan(fs)
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
@@ -94,10 +82,8 @@ func runLoad(env Env, args []string) error {
 		}
 		aborts = append(aborts, c)
 	}
-	for _, p := range []string{f.jsonPath, f.outputPath, f.htmlPath} {
-		if err := reports.CheckWritable(p); err != nil {
-			return Usagef("load: %v", err)
-		}
+	if err := checkWritable(f.jsonPath, f.outputPath, f.htmlPath); err != nil {
+		return Usagef("load: %v", err)
 	}
 	if err := reports.WriteLoadPlan(env.Stdout, plan); err != nil {
 		return err
@@ -111,7 +97,7 @@ func runLoad(env Env, args []string) error {
 	if f.sampleEvery > 0 && !plan.IsModels() {
 		opts = append(opts, load.WithChecker(chatChecker(), f.sampleEvery))
 	}
-	sinks, err := f.outputs(plan)
+	sinks, err := outputSinks(plan, f.outputPath, f.htmlPath)
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
@@ -165,46 +151,40 @@ func loadExitCode(s *load.Summary, thresholdsPassed bool) int {
 }
 
 // plan turns the flags into a load plan.
-func (f *loadFlags) plan(set map[string]bool) (*load.Plan, error) {
-	if strings.TrimSpace(f.baseURL) == "" {
+func (f *loadFlags) plan(fs *FlagSet) (*load.Plan, error) {
+	if strings.TrimSpace(f.target.baseURL) == "" {
 		return nil, fmt.Errorf("give --base-url (for a local target run `carpathian-conform serve` and use http://127.0.0.1:8080/ai/v1)")
 	}
-	root, err := target.ParseBaseURL(f.baseURL)
+	root, err := f.target.root()
 	if err != nil {
 		return nil, err
 	}
-	path, err := load.ResolvePath(f.path)
+	profile, err := f.profile(fs)
 	if err != nil {
 		return nil, err
 	}
-	profile, err := f.profile(set)
+	p, err := f.request.plan(fs, root, &f.target, profile, "carpathian-conform")
 	if err != nil {
 		return nil, err
 	}
-	p := &load.Plan{Root: root, Path: path, Keys: f.keys, Profile: profile, Timeout: f.timeout,
-		MaxWorkers: f.maxWorkers, Seed: f.seed, Name: "carpathian-conform"}
-	if !p.IsModels() {
-		if p.Bodies, err = f.bodies(set); err != nil {
-			return nil, err
-		}
-	}
-	if !f.yes {
-		p.MaxCalls = f.maxCalls
+	p.MaxWorkers, p.Seed = f.maxWorkers, f.seed
+	if !f.cost.yes {
+		p.MaxCalls = f.cost.maxCalls
 		if e := p.Estimate(); e.TokensBounded && e.TokensPerCall > 0 {
-			p.MaxCalls = min(p.MaxCalls, f.budget/e.TokensPerCall)
+			p.MaxCalls = min(p.MaxCalls, f.cost.budget/e.TokensPerCall)
 		}
 	}
 	return p, p.Validate()
 }
 
-func (f *loadFlags) profile(set map[string]bool) (load.Profile, error) {
+func (f *loadFlags) profile(fs *FlagSet) (load.Profile, error) {
 	conflict := func(a, b string) error { return fmt.Errorf("--%s and --%s do not go together", a, b) }
 	var p load.Profile
 	var err error
 	switch {
-	case set["steps"]:
+	case fs.Given("steps"):
 		for _, other := range []string{"rate", "ramp-to", "duration", "in-flight"} {
-			if set[other] {
+			if fs.Given(other) {
 				return nil, conflict("steps", other)
 			}
 		}
@@ -216,14 +196,14 @@ func (f *loadFlags) profile(set map[string]bool) (load.Profile, error) {
 		if err != nil {
 			return nil, err
 		}
-	case set["in-flight"]:
+	case fs.Given("in-flight"):
 		for _, other := range []string{"rate", "ramp-to", "arrivals"} {
-			if set[other] {
+			if fs.Given(other) {
 				return nil, conflict("in-flight", other)
 			}
 		}
 		return load.Closed(f.inFlight, f.duration)
-	case set["ramp-to"]:
+	case fs.Given("ramp-to"):
 		p, err = load.Ramp(f.rate, f.rampTo, f.duration)
 	default:
 		p, err = load.Constant(f.rate, f.duration)
@@ -240,82 +220,32 @@ func (f *loadFlags) profile(set map[string]bool) (load.Profile, error) {
 	return nil, fmt.Errorf("--arrivals %q: use uniform or poisson", f.arrivals)
 }
 
-func (f *loadFlags) bodies(set map[string]bool) ([][]byte, error) {
-	if f.maxTokens < 0 {
-		return nil, fmt.Errorf("--max-tokens %d must be 0 or more", f.maxTokens)
-	}
-	switch {
-	case f.bodyFile != "" && (f.promptsFile != "" || set["prompt"]):
-		return nil, fmt.Errorf("--body-file is sent as it is: drop --prompt and --prompts-file")
-	case f.bodyFile != "":
-		if set["max-tokens"] {
-			return nil, fmt.Errorf("--body-file is sent as it is: set max_tokens inside it, not with --max-tokens")
-		}
-		b, err := os.ReadFile(f.bodyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--body-file: %v", err)
-		}
-		body, err := load.RecordedBody(b)
-		if err != nil {
-			return nil, fmt.Errorf("--body-file %s: %v", f.bodyFile, err)
-		}
-		return [][]byte{body}, nil
-	case f.promptsFile != "":
-		if set["prompt"] {
-			return nil, fmt.Errorf("give --prompt or --prompts-file, not both")
-		}
-		file, err := os.Open(f.promptsFile)
-		if err != nil {
-			return nil, fmt.Errorf("--prompts-file: %v", err)
-		}
-		defer file.Close()
-		prompts, err := load.ReadPrompts(file)
-		if err != nil {
-			return nil, fmt.Errorf("--prompts-file %s: %v", f.promptsFile, err)
-		}
-		return load.ChatBodies(prompts, f.maxTokens), nil
-	}
-	if strings.TrimSpace(f.prompt) == "" {
-		return nil, fmt.Errorf("--prompt is empty")
-	}
-	return load.ChatBodies([][]target.Message{load.Prompt(f.prompt)}, f.maxTokens), nil
-}
-
 // affordable refuses, unless --yes, a plan beyond --max-calls or
-// --max-tokens-budget.
+// --max-tokens-budget. A closed loop's count is not known in advance: its
+// cap is enforced while it runs.
 func (f *loadFlags) affordable(p *load.Plan) error {
-	if f.yes {
-		return nil
+	calls, _ := p.Profile.Calls()
+	if p.Profile.InFlight() > 0 {
+		calls = 0
 	}
 	e := p.Estimate()
-	calls, _ := p.Profile.Calls()
-	if p.Profile.InFlight() == 0 && calls > f.maxCalls {
-		return fmt.Errorf("the plan makes about %d calls, more than --max-calls %d: lower the rate or duration, raise --max-calls, or pass --yes", calls, f.maxCalls)
-	}
-	if p.IsModels() {
-		return nil
-	}
-	if !e.TokensBounded {
-		return fmt.Errorf("no max_tokens in the request, so the worst-case tokens are unbounded: set --max-tokens (or max_tokens in --body-file), or pass --yes")
-	}
-	if worst := calls * e.TokensPerCall; p.Profile.InFlight() == 0 && worst > f.budget {
-		return fmt.Errorf("the plan may spend %d tokens, more than --max-tokens-budget %d: lower the rate, duration or --max-tokens, raise the budget, or pass --yes", worst, f.budget)
-	}
-	return nil
+	bounded := p.IsModels() || e.TokensBounded
+	return f.cost.affordable("plan", calls, calls*e.TokensPerCall, bounded, "lower the rate or duration")
 }
 
-func (f *loadFlags) outputs(p *load.Plan) ([]load.Sink, error) {
+// outputSinks opens the result files: vegeta's binary format and the HTML plot.
+func outputSinks(p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error) {
 	var sinks []load.Sink
-	if f.outputPath != "" {
-		s, err := load.FileOutput(f.outputPath, load.BinaryOutput)
+	if outputPath != "" {
+		s, err := load.FileOutput(outputPath, load.BinaryOutput)
 		if err != nil {
 			return nil, err
 		}
 		sinks = append(sinks, s)
 	}
-	if f.htmlPath != "" {
+	if htmlPath != "" {
 		title := "carpathian-conform load: " + p.Profile.String()
-		s, err := load.FileOutput(f.htmlPath, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
+		s, err := load.FileOutput(htmlPath, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
 		if err != nil {
 			return nil, err
 		}

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -21,17 +19,15 @@ var embeddedRatelimit = target.Limit{N: 20, Window: 4 * time.Second}
 // runRatelimit measures what the target's rate limiter does.
 func runRatelimit(env Env, args []string) error {
 	fs := NewFlagSet("ratelimit", "carpathian-conform ratelimit: measure what the target's rate limiter actually does (burst, refill, algorithm, Retry-After, headers) against --expect")
-	baseURL := fs.String("base-url", "", "the target's base URL (none: the embedded reference server, limit "+embeddedRatelimit.String()+")")
-	var keys StringList
-	fs.Var(&keys, "api-key", "cai_ key; give a second one to check that limits are per key")
+	var tf targetFlags
+	tf.define(fs, "the target's base URL (none: the embedded reference server, limit "+embeddedRatelimit.String()+")",
+		"cai_ key; give a second one to check that limits are per key")
+	var cost costFlags
+	cost.define(fs, "analysis", false)
 	expect := target.DefaultLimit
 	fs.Var(&expect, "expect", "the limit you expect, `N/W` (its window W drives the timing); a measured limit beyond --tolerance exits 1")
 	fs.Lookup("expect").DefValue = expect.String()
 	tolerance := fs.Int("tolerance", 1, "how many calls the measured limit may differ from --expect's N (in-flight timing)")
-	maxCalls := fs.Int("max-calls", 10000, "refuse a plan of more calls unless --yes")
-	yes := fs.Bool("yes", false, "run a plan beyond --max-calls")
-	timeout := time.Duration(0)
-	fs.PositiveDuration(&timeout, "timeout", target.DefaultTimeout, "timeout of each call")
 	outputPath := fs.String("output", "", "write every call in vegeta's binary format to FILE (vegeta report reads it)")
 	jsonPath := fs.String("json", "", "write the findings, every call included, as JSON to FILE")
 	skipQuiet := fs.Bool("skip-quiet", false, "skip the quiet window before the burst (the key is known to have been idle for one)")
@@ -40,33 +36,25 @@ func runRatelimit(env Env, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if _, ok := os.LookupEnv(EnvName("expect")); ok {
-		set["expect"] = true
-	}
+	embedded, err := tf.embedded()
 	switch {
+	case err != nil:
+		return Usagef("ratelimit: %v", err)
 	case *tolerance < 0:
 		return Usagef("ratelimit: --tolerance %d: give a number of calls, 0 or more", *tolerance)
-	case len(keys) > 2:
-		return Usagef("ratelimit: %d --api-key given: give one, or two to check that limits are per key", len(keys))
-	case *baseURL != "" && len(keys) == 0:
-		return Usagef("ratelimit: --api-key is required with --base-url (or set %s)", EnvName("api-key"))
-	case *baseURL == "" && len(keys) > 0:
-		return Usagef("ratelimit: --api-key without --base-url: the embedded server has its own keys; give --base-url too")
-	case *baseURL != "" && set["algorithm"]:
+	case len(tf.keys) > 2:
+		return Usagef("ratelimit: %d --api-key given: give one, or two to check that limits are per key", len(tf.keys))
+	case !embedded && fs.Given("algorithm"):
 		return Usagef("ratelimit: --algorithm sets the embedded server's limiter; the target's is what this measures (drop it, or drop --base-url)")
 	}
-	for _, p := range []string{*outputPath, *jsonPath} {
-		if err := reports.CheckWritable(p); err != nil {
-			return Usagef("ratelimit: %v", err)
-		}
+	if err := checkWritable(*outputPath, *jsonPath); err != nil {
+		return Usagef("ratelimit: %v", err)
 	}
 
 	var root target.Root
-	embedded := *baseURL == ""
+	keys := tf.keys
 	if embedded {
-		if !set["expect"] {
+		if !fs.Given("expect") {
 			expect = embeddedRatelimit
 		}
 		srv, err := fixtures.Start(fixtures.WithRateLimit(expect), fixtures.WithAlgorithm(algorithm))
@@ -76,14 +64,9 @@ func runRatelimit(env Env, args []string) error {
 		defer srv.Close()
 		root, keys = srv.Root(), StringList{srv.Keys().Valid, srv.Keys().Second}
 		*skipQuiet = true // a fresh server: nothing to wait out
-		fmt.Fprintf(env.Stdout, "No --base-url: analysing the embedded reference server at %s with its fixture keys (limit %s, %s).\n",
-			root.Base(target.ShapeV1), expect, algorithm)
-	} else {
-		r, err := target.ParseBaseURL(*baseURL)
-		if err != nil {
-			return Usagef("ratelimit: --base-url: %v", err)
-		}
-		root = r
+		announceEmbedded(env, "analysing", root, fmt.Sprintf("limit %s, %s", expect, algorithm))
+	} else if root, err = tf.root(); err != nil {
+		return Usagef("ratelimit: %v", err)
 	}
 
 	cfg := ratelimit.Config{Expect: expect, Tolerance: *tolerance, Keys: len(keys), SkipQuiet: *skipQuiet}
@@ -98,15 +81,15 @@ func runRatelimit(env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "Rate-limit analysis of %s, key %s%s, expecting %s ±%d: %s.\n",
 		root.Base(target.ShapeV1), strings.Join(redacted, " and "), perKey, expect, *tolerance, plan)
-	if plan.MaxCalls > *maxCalls && !*yes {
-		return Usagef("ratelimit: the analysis may make %d calls, more than --max-calls %d: raise --max-calls or pass --yes", plan.MaxCalls, *maxCalls)
+	if err := cost.affordable("analysis", int64(plan.MaxCalls), 0, true, "lower --expect's N"); err != nil {
+		return Usagef("ratelimit: %v", err)
 	}
 
 	start := time.Now()
 	cfg.Progress = func(s string) {
 		fmt.Fprintf(env.Stderr, "[%6s] %s\n", time.Since(start).Round(100*time.Millisecond), s)
 	}
-	client := target.NewClient(root, target.WithTimeout(timeout))
+	client := target.NewClient(root, target.WithTimeout(tf.timeout))
 	f := ratelimit.Run(env.Ctx, ratelimit.NewTargetCaller(client, keys, nil), cfg)
 	f.Target, f.Embedded = root.String(), embedded
 	fmt.Fprintln(env.Stdout)

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/load"
+	"github.com/carpathian-ai/carpathian-conform/reports"
+	"github.com/carpathian-ai/carpathian-conform/target"
+)
+
+// Flag groups shared by the load-side commands (load, ratelimit, capacity):
+// each flag is defined, documented and checked one way.
+
+// targetFlags say where calls go and with which keys.
+type targetFlags struct {
+	baseURL string
+	keys    StringList
+	timeout time.Duration
+}
+
+func (t *targetFlags) define(fs *FlagSet, baseURLUsage, keyUsage string) {
+	fs.StringVar(&t.baseURL, "base-url", "", baseURLUsage)
+	fs.Var(&t.keys, "api-key", keyUsage)
+	fs.PositiveDuration(&t.timeout, "timeout", target.DefaultTimeout, "timeout of each call")
+}
+
+// embedded tells whether to run against the embedded reference server (no
+// --base-url), refusing keys without a URL and a URL without keys.
+func (t *targetFlags) embedded() (bool, error) {
+	switch {
+	case strings.TrimSpace(t.baseURL) == "" && len(t.keys) > 0:
+		return false, fmt.Errorf("--api-key without --base-url: the embedded server has its own keys; give --base-url too")
+	case strings.TrimSpace(t.baseURL) == "":
+		return true, nil
+	case len(t.keys) == 0:
+		return false, fmt.Errorf("--api-key is required with --base-url (or set %s)", EnvName("api-key"))
+	}
+	return false, nil
+}
+
+// root is the target's root from --base-url.
+func (t *targetFlags) root() (target.Root, error) {
+	r, err := target.ParseBaseURL(t.baseURL)
+	if err != nil {
+		return target.Root{}, fmt.Errorf("--base-url: %v", err)
+	}
+	return r, nil
+}
+
+// requestFlags say what each chat call sends.
+type requestFlags struct {
+	prompt, promptsFile, bodyFile, path string
+	maxTokens                           int
+}
+
+func (r *requestFlags) define(fs *FlagSet) {
+	fs.StringVar(&r.prompt, "prompt", "Say hi.", "the user message of every chat call")
+	fs.StringVar(&r.promptsFile, "prompts-file", "", "file of prompts, one per line (plain text or a JSON message list), sampled per call")
+	fs.StringVar(&r.bodyFile, "body-file", "", "a recorded chat request body (JSON), sent as it is")
+	fs.IntVar(&r.maxTokens, "max-tokens", 16, "max_tokens of each chat call (0 leaves it out: cost then unbounded)")
+	fs.StringVar(&r.path, "path", "chat", "what to call: chat, models, or a path under the root such as /chat or /v1/completions")
+}
+
+// bodies are the request bodies calls are spread over.
+func (r *requestFlags) bodies(fs *FlagSet) ([][]byte, error) {
+	if r.maxTokens < 0 {
+		return nil, fmt.Errorf("--max-tokens %d must be 0 or more", r.maxTokens)
+	}
+	switch {
+	case r.bodyFile != "" && (r.promptsFile != "" || fs.Given("prompt")):
+		return nil, fmt.Errorf("--body-file is sent as it is: drop --prompt and --prompts-file")
+	case r.bodyFile != "":
+		if fs.Given("max-tokens") {
+			return nil, fmt.Errorf("--body-file is sent as it is: set max_tokens inside it, not with --max-tokens")
+		}
+		b, err := os.ReadFile(r.bodyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--body-file: %v", err)
+		}
+		body, err := load.RecordedBody(b)
+		if err != nil {
+			return nil, fmt.Errorf("--body-file %s: %v", r.bodyFile, err)
+		}
+		return [][]byte{body}, nil
+	case r.promptsFile != "":
+		if fs.Given("prompt") {
+			return nil, fmt.Errorf("give --prompt or --prompts-file, not both")
+		}
+		file, err := os.Open(r.promptsFile)
+		if err != nil {
+			return nil, fmt.Errorf("--prompts-file: %v", err)
+		}
+		defer file.Close()
+		prompts, err := load.ReadPrompts(file)
+		if err != nil {
+			return nil, fmt.Errorf("--prompts-file %s: %v", r.promptsFile, err)
+		}
+		return load.ChatBodies(prompts, r.maxTokens), nil
+	}
+	if strings.TrimSpace(r.prompt) == "" {
+		return nil, fmt.Errorf("--prompt is empty")
+	}
+	return load.ChatBodies([][]target.Message{load.Prompt(r.prompt)}, r.maxTokens), nil
+}
+
+// plan is a load plan of these requests against root with keys; the
+// profile stands for what is sent.
+func (r *requestFlags) plan(fs *FlagSet, root target.Root, t *targetFlags, profile load.Profile, name string) (*load.Plan, error) {
+	path, err := load.ResolvePath(r.path)
+	if err != nil {
+		return nil, err
+	}
+	p := &load.Plan{Root: root, Path: path, Keys: t.keys, Profile: profile, Timeout: t.timeout, Name: name}
+	if !p.IsModels() {
+		if p.Bodies, err = r.bodies(fs); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// costFlags cap what a run may spend unless --yes.
+type costFlags struct {
+	maxCalls, budget int64
+	yes              bool
+}
+
+// define adds --max-calls, --yes and, with tokens, --max-tokens-budget; what
+// names the thing refused ("plan", "search", "analysis").
+func (c *costFlags) define(fs *FlagSet, what string, tokens bool) {
+	fs.Int64Var(&c.maxCalls, "max-calls", 10000, "refuse a "+what+" that may make more calls, unless --yes")
+	if tokens {
+		fs.Int64Var(&c.budget, "max-tokens-budget", 1_000_000, "refuse a "+what+" whose worst-case tokens exceed this, unless --yes")
+	}
+	fs.BoolVar(&c.yes, "yes", false, "run a "+what+" beyond the caps")
+}
+
+// affordable refuses, unless --yes, a worst case beyond the caps. hint says
+// how to make the run smaller.
+func (c *costFlags) affordable(what string, calls, tokens int64, tokensBounded bool, hint string) error {
+	switch {
+	case c.yes:
+		return nil
+	case calls > c.maxCalls:
+		return fmt.Errorf("the %s may make %d calls, more than --max-calls %d: %s, raise --max-calls, or pass --yes", what, calls, c.maxCalls, hint)
+	case !tokensBounded:
+		return fmt.Errorf("no max_tokens in the request, so the worst-case tokens are unbounded: set --max-tokens (or max_tokens in --body-file), or pass --yes")
+	case c.budget > 0 && tokens > c.budget:
+		return fmt.Errorf("the %s may spend %d tokens, more than --max-tokens-budget %d: %s or --max-tokens, raise the budget, or pass --yes", what, tokens, c.budget, hint)
+	}
+	return nil
+}
+
+// checkWritable checks, before any request, that every output can be written.
+func checkWritable(paths ...string) error {
+	for _, p := range paths {
+		if err := reports.CheckWritable(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// announceEmbedded is the first line of a run against the embedded server.
+func announceEmbedded(env Env, doing string, root target.Root, about string) {
+	fmt.Fprintf(env.Stdout, "No --base-url: %s the embedded reference server at %s with its fixture keys (%s).\n",
+		doing, root.Base(target.ShapeV1), about)
+}
