@@ -153,7 +153,8 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, err
 	if conf.Model == "" {
 		conf.Model = cfg.Model
 	}
-	specs := specResults(lastReport, rt.red)
+	specs := specResults(lastReport, rt.red, conf.Interrupted || interruptedReport(lastReport))
+	conf.Interrupted = conf.Interrupted || interruptedReport(lastReport)
 	conf.Clauses, conf.Counts, conf.ExitCode = reports.Aggregate(specs, cfg.Strict)
 	return conf, nil
 }
@@ -195,19 +196,19 @@ func specName(sr types.SpecReport) string {
 }
 
 // specResults turns Ginkgo's report into one SpecResult per spec.
-func specResults(report types.Report, red target.Redactor) []reports.SpecResult {
+func specResults(report types.Report, red target.Redactor, interrupted bool) []reports.SpecResult {
 	var out []reports.SpecResult
 	for _, sr := range report.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
-		out = append(out, specResult(sr, red))
+		out = append(out, specResult(sr, red, interrupted))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return clauseIndex(out[i].Clause) < clauseIndex(out[j].Clause) })
 	return out
 }
 
-func specResult(sr types.SpecReport, red target.Redactor) reports.SpecResult {
+func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) reports.SpecResult {
 	l := parseLabels(sr.Labels())
 	res := reports.SpecResult{Clause: l.Clause, Name: specName(sr), Duration: sr.RunTime}
 	var erroredEntry, observed bool
@@ -235,7 +236,11 @@ func specResult(sr types.SpecReport, red target.Redactor) reports.SpecResult {
 	case sr.State == types.SpecStateSkipped:
 		res.Outcome = reports.OutcomeSkipped
 		details = []string{sr.Failure.Message}
-		if sr.Failure.Message == "" {
+		switch {
+		case sr.Failure.Message != "":
+		case interrupted:
+			details = []string{"not run: the run was interrupted"}
+		default:
 			details = []string{"not selected by --label-filter/--focus"}
 		}
 	case sr.State == types.SpecStateFailed && !erroredEntry:
@@ -263,6 +268,17 @@ func clauseIndex(id string) int {
 		}
 	}
 	return len(contract.Clauses)
+}
+
+// interruptedReport tells whether Ginkgo stopped the run on a signal (it
+// handles SIGINT itself, alongside our context).
+func interruptedReport(r types.Report) bool {
+	for _, reason := range r.SpecialSuiteFailureReasons {
+		if strings.Contains(strings.ToLower(reason), "interrupted") {
+			return true
+		}
+	}
+	return false
 }
 
 // lastReport is Ginkgo's report of the run, kept by ReportAfterSuite.
