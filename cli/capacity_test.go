@@ -17,12 +17,6 @@ import (
 	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
-func runCapacityCLI(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = run(Env{Ctx: context.Background(), Stdout: &out, Stderr: &errb}, append([]string{"capacity"}, args...))
-	return code, out.String(), errb.String()
-}
-
 // oneStep holds one short step: the search's first rate is its last.
 var oneStep = []string{"--start-rate", "20/s", "--max-rate", "20/s", "--step-duration", "500ms", "--warmup", "100ms"}
 
@@ -39,12 +33,12 @@ func TestCapacityBadInputExits2BeforeSending(t *testing.T) {
 		{[]string{"--slo", "p95<1s", "--warmup", "20s"}, "shorter than the step"},
 		{[]string{"--slo", "p95<1s", "--precision", "5"}, "percentage"},
 	} {
-		code, _, errOut := runCapacityCLI(append([]string{"--base-url", base, "--api-key", key}, c.args...)...)
+		code, _, errOut := runCommand("capacity", append([]string{"--base-url", base, "--api-key", key}, c.args...)...)
 		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line saying %q", c.args, code, errOut, c.want)
 		}
 	}
-	if code, _, errOut := runCapacityCLI("--api-key", key, "--slo", "p95<1s"); code != ExitUsage || !strings.Contains(errOut, "without --base-url") {
+	if code, _, errOut := runCommand("capacity", "--api-key", key, "--slo", "p95<1s"); code != ExitUsage || !strings.Contains(errOut, "without --base-url") {
 		t.Errorf("a key without --base-url: exit %d, %q", code, errOut)
 	}
 	if calls.Load() != 0 {
@@ -56,7 +50,7 @@ func TestCapacityLowestRateMissingExits4WithOutputs(t *testing.T) {
 	base, key, calls := countingServer(t)
 	dir := t.TempDir()
 	jsonPath, outPath := filepath.Join(dir, "capacity.json"), filepath.Join(dir, "calls.bin")
-	code, out, errOut := runCapacityCLI(append(oneStep, "--base-url", base, "--api-key", key, "--slo", "p95<1ns,success>=99%",
+	code, out, errOut := runCommand("capacity", append(oneStep, "--base-url", base, "--api-key", key, "--slo", "p95<1ns,success>=99%",
 		"--json", jsonPath, "--output", outPath)...)
 	if code != ExitThreshold {
 		t.Fatalf("exit %d, want 4; stderr %q", code, errOut)
@@ -116,14 +110,14 @@ func TestCapacityFlagsRateLimitedSteps(t *testing.T) {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	code, out, errOut := runCapacityCLI(append(oneStep, "--base-url", hs.URL+"/ai/v1", "--api-key", srv.Keys().Valid, "--slo", "success>=99%")...)
+	code, out, errOut := runCommand("capacity", append(oneStep, "--base-url", hs.URL+"/ai/v1", "--api-key", srv.Keys().Valid, "--slo", "success>=99%")...)
 	if code != ExitThreshold || !strings.Contains(out, "Rate-limited") || !strings.Contains(out, "more --api-key") || !strings.Contains(out, "no: 429s") {
 		t.Errorf("exit %d; stderr %q; stdout:\n%s", code, errOut, out)
 	}
 }
 
 func TestCapacityEmbeddedServer(t *testing.T) {
-	code, out, errOut := runCapacityCLI(append(oneStep, "--slo", "p95<1s,success>=99%")...)
+	code, out, errOut := runCommand("capacity", append(oneStep, "--slo", "p95<1s,success>=99%")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d; stderr %q\n%s", code, errOut, out)
 	}

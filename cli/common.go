@@ -129,7 +129,7 @@ type costFlags struct {
 }
 
 // define adds --max-calls, --yes and, with tokens, --max-tokens-budget; what
-// names the thing refused ("plan", "search", "analysis").
+// names the thing refused ("plan", "search", "run").
 func (c *costFlags) define(fs *FlagSet, what string, tokens bool) {
 	fs.Int64Var(&c.maxCalls, "max-calls", 10000, "refuse a "+what+" that may make more calls, unless --yes")
 	if tokens {

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/reports"
 )
 
 // Exit codes, the same for every subcommand.
@@ -107,23 +109,33 @@ func (fs *FlagSet) Parse(args []string) error {
 func (fs *FlagSet) Given(name string) bool { return fs.given[name] }
 
 // Help writes the subcommand's help: summary, then each flag with its default
-// and environment variable, sorted.
+// and environment variable, sorted, wrapped to the width of the reports.
 func (fs *FlagSet) Help(w io.Writer) {
-	fmt.Fprintf(w, "%s\n\nFlags (each also read from the environment variable shown):\n", fs.summary)
+	for _, l := range reports.Wrap(fs.summary, reports.TableWidth) {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintf(w, "\nFlags (each also read from the environment variable shown):\n")
 	var flags []*flag.Flag
 	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
 	sort.Slice(flags, func(i, j int) bool { return flags[i].Name < flags[j].Name })
+	const indent = "      "
 	for _, f := range flags {
 		name, usage := flag.UnquoteUsage(f)
+		if name == "value" { // a custom flag.Value with no `name` in its usage
+			name = strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		}
 		head := "  --" + f.Name
 		if name != "" {
 			head += " " + name
 		}
-		fmt.Fprintf(w, "%s\n      %s", head, usage)
+		fmt.Fprintln(w, head)
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
-			fmt.Fprintf(w, " (default %s)", f.DefValue)
+			usage += " (default " + f.DefValue + ")"
 		}
-		fmt.Fprintf(w, " [$%s]\n", EnvName(f.Name))
+		usage += " [$" + EnvName(f.Name) + "]"
+		for _, l := range reports.Wrap(usage, reports.TableWidth-len(indent)) {
+			fmt.Fprintln(w, indent+l)
+		}
 	}
 }
 

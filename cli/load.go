@@ -35,7 +35,7 @@ type loadFlags struct {
 
 func defineLoadFlags(fs *FlagSet) *loadFlags {
 	f := &loadFlags{rate: 1}
-	f.target.define(fs, "the target's base URL, e.g. https://api.carpathian.ai/ai/v1 (required; `carpathian-conform serve` runs a local one)",
+	f.target.define(fs, "the target's base URL, e.g. https://api.carpathian.ai/ai/v1 (required; 'carpathian-conform serve' runs a local one)",
 		"cai_ key (repeat it to spread calls evenly over several keys)")
 	f.request.define(fs)
 	f.cost.define(fs, "plan", true)

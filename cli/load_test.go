@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -35,17 +34,11 @@ func countingServer(t *testing.T) (baseURL, key string, calls *atomic.Int64) {
 	return hs.URL + "/ai/v1", srv.Keys().Valid, calls
 }
 
-func runLoadCLI(ctx context.Context, args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = run(Env{Ctx: ctx, Stdout: &out, Stderr: &errb}, append([]string{"load"}, args...))
-	return code, out.String(), errb.String()
-}
-
 func TestLoadThresholdBreachedExits4AfterReport(t *testing.T) {
 	base, key, calls := countingServer(t)
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "summary.json")
-	code, out, errOut := runLoadCLI(context.Background(), "--base-url", base, "--api-key", key, "--rate", "50/s", "--duration", "400ms",
+	code, out, errOut := runCommandCtx(context.Background(), "load", "--base-url", base, "--api-key", key, "--rate", "50/s", "--duration", "400ms",
 		"--threshold", "p99<1ns", "--threshold", "success>=99%", "--json", jsonPath)
 	if code != ExitThreshold {
 		t.Fatalf("exit %d, want 4; stderr %q", code, errOut)
@@ -71,7 +64,7 @@ func TestLoadThresholdBreachedExits4AfterReport(t *testing.T) {
 
 func TestLoadPassingThresholdsExit0(t *testing.T) {
 	base, key, _ := countingServer(t)
-	code, out, errOut := runLoadCLI(context.Background(), "--base-url", base, "--api-key", key, "--rate", "40/s", "--duration", "300ms",
+	code, out, errOut := runCommandCtx(context.Background(), "load", "--base-url", base, "--api-key", key, "--rate", "40/s", "--duration", "300ms",
 		"--threshold", "success>=99%", "--threshold", "errors==0", "--path", "models")
 	if code != ExitOK {
 		t.Fatalf("exit %d; stderr %q\n%s", code, errOut, out)
@@ -96,19 +89,19 @@ func TestLoadUsageErrorsSendNothing(t *testing.T) {
 	}
 	for name, extra := range cases {
 		args := append([]string{"--base-url", base, "--api-key", key, "--duration", "200ms"}, extra...)
-		code, _, errOut := runLoadCLI(context.Background(), args...)
+		code, _, errOut := runCommandCtx(context.Background(), "load", args...)
 		if code != ExitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
 			t.Errorf("%s: exit %d, stderr %q; want 2 and one line", name, code, errOut)
 		}
 	}
-	if code, _, _ := runLoadCLI(context.Background(), "--api-key", key); code != ExitUsage {
+	if code, _, _ := runCommandCtx(context.Background(), "load", "--api-key", key); code != ExitUsage {
 		t.Errorf("no --base-url: exit %d", code)
 	}
 	if n := calls.Load(); n != 0 {
 		t.Errorf("usage errors sent %d calls", n)
 	}
 	// --yes lifts the --max-calls refusal.
-	code, _, errOut := runLoadCLI(context.Background(), "--base-url", base, "--api-key", key, "--rate", "100/s", "--duration", "300ms", "--max-calls", "5", "--yes", "--path", "models")
+	code, _, errOut := runCommandCtx(context.Background(), "load", "--base-url", base, "--api-key", key, "--rate", "100/s", "--duration", "300ms", "--max-calls", "5", "--yes", "--path", "models")
 	if code != ExitOK || calls.Load() < 20 {
 		t.Errorf("--yes: exit %d after %d calls, stderr %q", code, calls.Load(), errOut)
 	}
@@ -122,7 +115,7 @@ func TestLoadInterruptStillWritesOutputs(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	start := time.Now()
-	code, out, errOut := runLoadCLI(ctx, "--base-url", base, "--api-key", key, "--rate", "50/s", "--duration", "30s",
+	code, out, errOut := runCommandCtx(ctx, "load", "--base-url", base, "--api-key", key, "--rate", "50/s", "--duration", "30s",
 		"--output", bin, "--html", html, "--json", js)
 	if code != ExitErrors || time.Since(start) > 5*time.Second {
 		t.Fatalf("exit %d after %s; stderr %q", code, time.Since(start), errOut)

@@ -23,7 +23,7 @@ func runRatelimit(env Env, args []string) error {
 	tf.define(fs, "the target's base URL (none: the embedded reference server, limit "+embeddedRatelimit.String()+")",
 		"cai_ key; give a second one to check that limits are per key")
 	var cost costFlags
-	cost.define(fs, "analysis", false)
+	cost.define(fs, "run", false)
 	expect := target.DefaultLimit
 	fs.Var(&expect, "expect", "the limit you expect, `N/W` (its window W drives the timing); a measured limit beyond --tolerance exits 1")
 	fs.Lookup("expect").DefValue = expect.String()

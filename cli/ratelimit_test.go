@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -17,12 +15,6 @@ import (
 	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
-func runRatelimitCLI(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = run(Env{Ctx: context.Background(), Stdout: &out, Stderr: &errb}, append([]string{"ratelimit"}, args...))
-	return code, out.String(), errb.String()
-}
-
 func TestRatelimitBadInput(t *testing.T) {
 	for _, args := range [][]string{
 		{"--expect", "lots"},
@@ -34,7 +26,7 @@ func TestRatelimitBadInput(t *testing.T) {
 		{"--json", "/no/such/dir/f.json"},
 		{"--max-calls", "10"},
 	} {
-		code, _, stderr := runRatelimitCLI(args...)
+		code, _, stderr := runCommand("ratelimit", args...)
 		if code != ExitUsage || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stderr == "" {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, stderr)
 		}
@@ -44,7 +36,7 @@ func TestRatelimitBadInput(t *testing.T) {
 func TestRatelimitEmbedded(t *testing.T) {
 	dir := t.TempDir()
 	out, js := filepath.Join(dir, "r.bin"), filepath.Join(dir, "f.json")
-	code, stdout, stderr := runRatelimitCLI("--expect", "10/1s", "--algorithm", "sliding-window", "--output", out, "--json", js)
+	code, stdout, stderr := runCommand("ratelimit", "--expect", "10/1s", "--algorithm", "sliding-window", "--output", out, "--json", js)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -94,7 +86,7 @@ func TestRatelimitExpectMismatchExits1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	code, stdout, _ := runRatelimitCLI("--base-url", srv.BaseURL(), "--api-key", srv.Keys().Valid, "--expect", "20/1s", "--skip-quiet")
+	code, stdout, _ := runCommand("ratelimit", "--base-url", srv.BaseURL(), "--api-key", srv.Keys().Valid, "--expect", "20/1s", "--skip-quiet")
 	if code != ExitViolation || !strings.Contains(stdout, "Verdict: FAIL") {
 		t.Errorf("exit %d, want 1 for a limit of 10 expected as 20:\n%s", code, stdout)
 	}

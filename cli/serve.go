@@ -99,7 +99,14 @@ func printServing(env Env, srv *fixtures.Server) {
 	}
 	fmt.Fprintln(env.Stdout)
 	_ = reports.Table(env.Stdout, "Settings:", []string{"setting", "value"}, settings, nil)
-	fmt.Fprintf(env.Stdout, "\nTry: carpathian-conform --base-url %s --api-key <the valid key above>\nCtrl-C stops it.\n", srv.BaseURL())
+	k, limit := srv.Keys(), ""
+	if srv.Limit().N > 0 {
+		limit = " --rate-limit " + srv.Limit().String()
+	}
+	fmt.Fprintf(env.Stdout, "\nCheck it (every clause, all key roles):\n  carpathian-conform --base-url %s%s \\\n"+
+		"    --api-key %s \\\n    --revoked-key %s \\\n    --exhausted-key %s \\\n"+
+		"    --forbidden-key %s \\\n    --locked-key %s\nCtrl-C stops it.\n",
+		srv.BaseURL(), limit, k.Valid, k.Revoked, k.Exhausted, k.Forbidden, k.Locked)
 }
 
 func listDeviations(env Env) error {

@@ -23,7 +23,7 @@ const TableWidth = 100
 // are right-aligned; align may be nil.
 func Table(w io.Writer, title string, header []string, rows [][]string, align []tw.Align) error {
 	if title != "" {
-		if _, err := fmt.Fprintln(w, strings.Join(wrapText(title, TableWidth), "\n")); err != nil {
+		if _, err := fmt.Fprintln(w, strings.Join(Wrap(title, TableWidth), "\n")); err != nil {
 			return err
 		}
 	}
@@ -37,7 +37,7 @@ func Table(w io.Writer, title string, header []string, rows [][]string, align []
 		wrapped[r] = make([]string, len(row))
 		for c, cell := range row {
 			if c < len(widths) {
-				cell = strings.Join(wrapText(cell, widths[c]), "\n")
+				cell = strings.Join(Wrap(cell, widths[c]), "\n")
 			}
 			wrapped[r][c] = cell
 		}
@@ -46,7 +46,7 @@ func Table(w io.Writer, title string, header []string, rows [][]string, align []
 		Widths: tw.CellWidth{PerColumn: perColumn},
 		Header: tw.CellConfig{Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone}},
 		Row: tw.CellConfig{
-			// Cells arrive wrapped to their column (wrapText breaks words
+			// Cells arrive wrapped to their column (Wrap breaks words
 			// too long for it, which tablewriter's wrapping does not).
 			Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
 			Alignment:  tw.CellAlignment{PerColumn: align},
@@ -129,10 +129,10 @@ func fitColumns(natural []int, total int) []int {
 	return fitted
 }
 
-// wrapText breaks s into lines no wider than width display columns: at spaces
+// Wrap breaks s into lines no wider than width display columns: at spaces
 // where it can, inside a word where a word alone is too wide. Existing line
 // breaks are kept.
-func wrapText(s string, width int) []string {
+func Wrap(s string, width int) []string {
 	if width < 1 {
 		width = 1
 	}

@@ -53,7 +53,7 @@ func TestFitColumns(t *testing.T) {
 func TestWrapText(t *testing.T) {
 	s := "POST https://gw.example.internal/staging/ai/v1/chat/completions/chat/completions answered 404 ⚠ 日本語テキスト"
 	for _, width := range []int{10, 23, 40} {
-		lines := wrapText(s, width)
+		lines := Wrap(s, width)
 		for _, l := range lines {
 			if twwidth.Width(l) > width {
 				t.Errorf("width %d: line %q is %d wide", width, l, twwidth.Width(l))
@@ -63,7 +63,7 @@ func TestWrapText(t *testing.T) {
 			t.Errorf("width %d: wrapping lost text: %q", width, lines)
 		}
 	}
-	if got := wrapText("a\nb", 10); len(got) != 2 {
+	if got := Wrap("a\nb", 10); len(got) != 2 {
 		t.Errorf("line breaks not kept: %q", got)
 	}
 }
@@ -168,9 +168,9 @@ func FuzzWrap(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, width int) {
 		s = printable(s)
 		width = 2 + abs(width)%120 // a wide rune needs two columns
-		for _, l := range wrapText(s, width) {
+		for _, l := range Wrap(s, width) {
 			if twwidth.Width(l) > width {
-				t.Fatalf("wrapText(%q, %d): line %q too wide", s, width, l)
+				t.Fatalf("Wrap(%q, %d): line %q too wide", s, width, l)
 			}
 		}
 		for _, line := range strings.Split(s, "\n") {

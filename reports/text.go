@@ -53,7 +53,7 @@ type wrappedPrinter struct {
 
 // line word-wraps prose under indent.
 func (p wrappedPrinter) line(indent, s string) {
-	for _, l := range wrapText(s, p.width-len(indent)) {
+	for _, l := range Wrap(s, p.width-len(indent)) {
 		p.b.WriteString(strings.TrimRight(indent+l, " ") + "\n")
 	}
 }
