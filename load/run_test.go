@@ -180,7 +180,9 @@ func TestRunCancelStillWritesOutputs(t *testing.T) {
 	if uint64(n) != s.Requests {
 		t.Errorf("output holds %d results, summary %d", n, s.Requests)
 	}
-	if s.OfferedRate < 35 || s.OfferedRate > 70 { // ~16 slots in ~0.3 s, not 16 over the 10 s profile
+	// ~16 slots in ~0.3 s: the rate over the time sent (about 50/s, less on a
+	// stalled machine), not 16 over the 10 s profile (1.6/s).
+	if s.OfferedRate < 15 || s.OfferedRate > 75 {
 		t.Errorf("offered rate %.1f over the time sent, want about 50", s.OfferedRate)
 	}
 }
