@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -166,6 +167,13 @@ func checkWritable(paths ...string) error {
 
 // announceEmbedded is the first line of a run against the embedded server.
 func announceEmbedded(env Env, doing string, root target.Root, about string) {
-	fmt.Fprintf(env.Stdout, "No --base-url: %s the embedded reference server at %s with its fixture keys (%s).\n",
+	sayf(env.Stdout, "No --base-url: %s the embedded reference server at %s with its fixture keys (%s).",
 		doing, root.Base(target.ShapeV1), about)
+}
+
+// sayf prints a line of prose, word-wrapped to the width of the reports.
+func sayf(w io.Writer, format string, args ...any) {
+	for _, l := range reports.Wrap(fmt.Sprintf(format, args...), reports.TableWidth) {
+		fmt.Fprintln(w, l)
+	}
 }
