@@ -22,12 +22,17 @@ var shownHeaders = []string{"authorization", "content-type", "retry-after", "loc
 var shownHeaderPrefixes = []string{"x-ratelimit-", "ratelimit"}
 
 // evidenceLine is one line of a broken clause's evidence. Prose may be
-// word-wrapped; exact lines (exchanges, curl) may only be cut.
+// word-wrapped; exact lines (exchanges) may only be cut; whole lines (a curl
+// command) are never touched, so they paste into a shell as they are.
 type evidenceLine struct {
 	depth int // indentation level
 	text  string
 	exact bool
+	whole bool
 }
+
+// curlPrompt starts the first line of a curl command in the text report.
+const curlPrompt = "$ "
 
 // evidenceOf is what reports show under a FAIL or WARN: each violated spec
 // with its detail, its exchanges and a curl command for each.
@@ -37,17 +42,17 @@ func evidenceOf(cr ClauseResult) []evidenceLine {
 		if s.Outcome != OutcomeViolated {
 			continue
 		}
-		out = append(out, evidenceLine{0, printable(s.Name + ": " + s.Detail), false})
+		out = append(out, evidenceLine{depth: 0, text: printable(s.Name + ": " + s.Detail)})
 		if len(s.Evidence) == 0 {
-			out = append(out, evidenceLine{1, "(no exchange recorded)", false})
+			out = append(out, evidenceLine{depth: 1, text: "(no exchange recorded)"})
 		}
 		for _, e := range s.Evidence {
 			for _, l := range exchangeLines(e) {
-				out = append(out, evidenceLine{1, l, true})
+				out = append(out, evidenceLine{depth: 1, text: l, exact: true})
 			}
-			prompt := "$ "
+			prompt := curlPrompt
 			for _, l := range curlLines(printable(e.Curl)) {
-				out = append(out, evidenceLine{1, prompt + l, true})
+				out = append(out, evidenceLine{depth: 1, text: prompt + l, whole: true})
 				prompt = "  "
 			}
 		}

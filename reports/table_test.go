@@ -11,10 +11,16 @@ import (
 )
 
 // checkWidth fails for any line wider than TableWidth, in runes or display
-// columns.
+// columns, but the lines of a curl command: those stay whole so they paste.
 func checkWidth(t *testing.T, out string) {
 	t.Helper()
+	inCurl := false
 	for i, line := range strings.Split(out, "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		inCurl = strings.HasPrefix(trimmed, curlPrompt+"curl ") || inCurl && strings.HasPrefix(trimmed, "-")
+		if inCurl {
+			continue
+		}
 		if n, w := utf8.RuneCountInString(line), twwidth.Width(line); n > TableWidth || w > TableWidth {
 			t.Errorf("line %d is %d runes, %d columns wide:\n%s", i+1, n, w, line)
 		}
@@ -192,4 +198,54 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// A curl command in the text report pastes into a shell as it is: joined at
+// its backslash continuations, it is the evidence's own command, word for word.
+func TestWriteTableCurlPastes(t *testing.T) {
+	c := sampleConformance(false)
+	long := `curl -sS -i -X POST 'http://127.0.0.1:1/ai/v1/chat/completions' -H "Authorization: Bearer $CARPATHIAN_API_KEY" -d '{"model":"default","messages":[{"role":"user","content":"` + strings.Repeat("a long prompt ", 12) + `"}]}'`
+	for i := range c.Clauses {
+		for j := range c.Clauses[i].Specs {
+			for k := range c.Clauses[i].Specs[j].Evidence {
+				c.Clauses[i].Specs[j].Evidence[k].Curl = long
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteTable(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, cr := range c.Clauses {
+		for _, s := range cr.Specs {
+			for _, e := range s.Evidence {
+				if s.Outcome == OutcomeViolated {
+					want = append(want, e.Curl)
+				}
+			}
+		}
+	}
+	var got []string
+	lines := strings.Split(b.String(), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimLeft(lines[i], " ")
+		if !strings.HasPrefix(line, curlPrompt+"curl ") {
+			continue
+		}
+		cmd := strings.TrimPrefix(line, curlPrompt)
+		for strings.HasSuffix(cmd, `\`) && i+1 < len(lines) {
+			i++
+			cmd = strings.TrimSuffix(cmd, `\`) + strings.TrimLeft(lines[i], " ")
+		}
+		got = append(got, cmd)
+	}
+	if len(got) == 0 || len(got) != len(want) {
+		t.Fatalf("%d curl commands in the report, %d in the evidence:\n%s", len(got), len(want), b.String())
+	}
+	for i := range got {
+		if g, w := strings.Join(shellWords(got[i]), "\x00"), strings.Join(shellWords(want[i]), "\x00"); g != w {
+			t.Errorf("curl %d does not paste as the evidence's command:\nreport:   %s\nevidence: %s", i, got[i], want[i])
+		}
+	}
 }

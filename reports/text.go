@@ -34,9 +34,12 @@ func WriteTable(w io.Writer, c *Conformance) error {
 			p.line("", fmt.Sprintf("%s %s (%s): %s", cr.Verdict, cr.ID, cr.Level, cr.Title))
 			for _, l := range evidenceOf(cr) {
 				indent := strings.Repeat("  ", l.depth+1)
-				if l.exact {
+				switch {
+				case l.whole:
+					b.WriteString(indent + l.text + "\n")
+				case l.exact:
 					p.exact(indent, l.text)
-				} else {
+				default:
 					p.line(indent, l.text)
 				}
 			}
