@@ -10,7 +10,7 @@ run: build ## conformance run against the embedded reference server
 	./$(BIN)
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/carpathian-conform
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/carpathian-conform
 
 test: lint ## everything CI checks; stays well under 10 minutes
 	$(GO) test -count=1 -timeout 9m ./...

@@ -177,3 +177,17 @@ func sayf(w io.Writer, format string, args ...any) {
 		fmt.Fprintln(w, l)
 	}
 }
+
+// sayWritten ends a report by naming the files it wrote (empty paths are
+// outputs not asked for).
+func sayWritten(env Env, paths ...string) {
+	var written []string
+	for _, p := range paths {
+		if p != "" {
+			written = append(written, p)
+		}
+	}
+	if len(written) > 0 {
+		sayf(env.Stdout, "Wrote %s.", strings.Join(written, ", "))
+	}
+}

@@ -83,7 +83,10 @@ func (fs *FlagSet) Parse(args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return Usagef("%s: %v (see --help)", fs.command, err)
+		// The flag package writes "-name"; the help and docs write "--name".
+		msg := strings.NewReplacer("flag provided but not defined: -", "unknown flag: --",
+			"flag needs an argument: -", "flag needs an argument: --", "for flag -", "for flag --").Replace(err.Error())
+		return Usagef("%s: %s (see --help)", fs.command, msg)
 	}
 	if fs.NArg() > 0 {
 		return Usagef("%s: unexpected argument %q (flags are written --name value; see --help)", fs.command, fs.Arg(0))

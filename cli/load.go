@@ -128,6 +128,8 @@ func runLoad(env Env, args []string) error {
 	if runErr != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform: load:", runErr)
 		run.ExitCode = max(run.ExitCode, ExitErrors)
+	} else {
+		sayWritten(env, f.jsonPath, f.outputPath, f.htmlPath)
 	}
 	if run.ExitCode != ExitOK {
 		return &ExitError{Code: run.ExitCode}

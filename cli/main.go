@@ -11,12 +11,30 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
 
-// Version is set at build time (-ldflags "-X .../cli.Version=v1.2.3").
-var Version = "dev"
+// Version is set at build time (-ldflags "-X .../cli.Version=v1.2.3"); a
+// plain go build or go install falls back to what the module knows.
+var Version = buildVersion()
+
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+			return "dev-" + s.Value[:7]
+		}
+	}
+	return "dev"
+}
 
 // Env is what a command runs with: its streams and a context cancelled on Ctrl-C.
 type Env struct {

@@ -25,9 +25,9 @@ func runRatelimit(env Env, args []string) error {
 	var cost costFlags
 	cost.define(fs, "run", false)
 	expect := target.DefaultLimit
-	fs.Var(&expect, "expect", "the limit you expect, `N/W` (its window W drives the timing); a measured limit beyond --tolerance exits 1")
+	fs.Var(&expect, "expect", "the limit you expect, `N/W` (its window W drives the timing); a measured limit beyond --limit-tolerance exits 1")
 	fs.Lookup("expect").DefValue = expect.String()
-	tolerance := fs.Int("tolerance", 1, "how many calls the measured limit may differ from --expect's N (in-flight timing)")
+	tolerance := fs.Int("limit-tolerance", 1, "how many calls the measured limit may differ from --expect's N (in-flight timing)")
 	outputPath := fs.String("output", "", "write every call in vegeta's binary format to FILE (vegeta report reads it)")
 	jsonPath := fs.String("json", "", "write the findings, every call included, as JSON to FILE")
 	skipQuiet := fs.Bool("skip-quiet", false, "skip the quiet window before the burst (the key is known to have been idle for one)")
@@ -41,7 +41,7 @@ func runRatelimit(env Env, args []string) error {
 	case err != nil:
 		return Usagef("ratelimit: %v", err)
 	case *tolerance < 0:
-		return Usagef("ratelimit: --tolerance %d: give a number of calls, 0 or more", *tolerance)
+		return Usagef("ratelimit: --limit-tolerance %d: give a number of calls, 0 or more", *tolerance)
 	case len(tf.keys) > 2:
 		return Usagef("ratelimit: %d --api-key given: give one, or two to check that limits are per key", len(tf.keys))
 	case !embedded && fs.Given("algorithm"):
@@ -79,7 +79,7 @@ func runRatelimit(env Env, args []string) error {
 	if len(keys) > 1 {
 		perKey = " (the second for the per-key probe)"
 	}
-	fmt.Fprintf(env.Stdout, "Rate-limit analysis of %s, key %s%s, expecting %s ±%d: %s.\n",
+	sayf(env.Stdout, "Rate-limit analysis of %s, key %s%s, expecting %s ±%d: %s.",
 		root.Base(target.ShapeV1), strings.Join(redacted, " and "), perKey, expect, *tolerance, plan)
 	if err := cost.affordable("analysis", int64(plan.MaxCalls), 0, true, "lower --expect's N"); err != nil {
 		return Usagef("ratelimit: %v", err)
@@ -107,6 +107,8 @@ func runRatelimit(env Env, args []string) error {
 	}
 	if writeErr != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform: ratelimit:", writeErr)
+	} else {
+		sayWritten(env, *outputPath, *jsonPath)
 	}
 	switch {
 	case f.Verdict == ratelimit.VerdictFail:

@@ -18,7 +18,7 @@ import (
 func TestRatelimitBadInput(t *testing.T) {
 	for _, args := range [][]string{
 		{"--expect", "lots"},
-		{"--tolerance", "-1"},
+		{"--limit-tolerance", "-1"},
 		{"--base-url", "http://127.0.0.1:1/ai/v1"},
 		{"--base-url", "http://127.0.0.1:1/ai/v1", "--api-key", "cai_a", "--api-key", "cai_b", "--api-key", "cai_c"},
 		{"--base-url", "ftp://x", "--api-key", "cai_a"},
