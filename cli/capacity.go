@@ -14,11 +14,13 @@ import (
 
 // The embedded server of a capacity demo: a concurrency cap and a fixed
 // service time, so its capacity is known (8 / 100 ms = 80 calls/s), and
-// shorter steps so the demo takes about half a minute.
+// shorter steps so the demo takes about half a minute, starting at a rate
+// whose first step measures enough calls (capacity.MinMeasuredCalls).
 const (
-	embeddedCapacitySlots = 8
-	embeddedCapacityCall  = 100 * time.Millisecond
-	embeddedCapacityStep  = 2 * time.Second
+	embeddedCapacitySlots           = 8
+	embeddedCapacityCall            = 100 * time.Millisecond
+	embeddedCapacityStep            = 2 * time.Second
+	embeddedCapacityStart load.Rate = 4
 )
 
 // capacityFlags are the capacity command's flags.
@@ -42,11 +44,13 @@ func defineCapacityFlags(fs *FlagSet) *capacityFlags {
 	f.request.define(fs)
 	f.cost.define(fs, "search", true)
 	fs.StringVar(&f.slo, "slo", "", "the SLO every step must meet, load thresholds separated by commas, e.g. 'p95<3s,success>=99%' (required)")
-	fs.Var(&f.start, "start-rate", "the first rate tried, N/WINDOW")
+	fs.Var(&f.start, "start-rate", fmt.Sprintf("the first rate tried, N/WINDOW (%s against the embedded server)", embeddedCapacityStart))
 	fs.Lookup("start-rate").DefValue = f.start.String()
 	fs.Var(&f.max, "max-rate", "the highest rate tried, N/WINDOW")
 	fs.Lookup("max-rate").DefValue = f.max.String()
-	fs.PositiveDuration(&f.step, "step-duration", capacity.DefaultStepDuration, "how long each rate is held, warm-up included")
+	fs.PositiveDuration(&f.step, "step-duration", capacity.DefaultStepDuration,
+		fmt.Sprintf("how long each rate is held, warm-up included (%s against the embedded server); its measured part must hold at least %d calls at --start-rate",
+			embeddedCapacityStep, capacity.MinMeasuredCalls))
 	fs.Var(&f.warmup, "warmup", "the first part of each step left out of its figures: a share (20%) or a duration (2s)")
 	fs.Lookup("warmup").DefValue = f.warmup.String()
 	fs.Var(&f.precision, "precision", "bisect until the first rate that missed is within this percentage above the last that met")
@@ -83,6 +87,9 @@ func runCapacity(env Env, args []string) error {
 		if !fs.Given("step-duration") {
 			f.step = embeddedCapacityStep
 		}
+		if !fs.Given("start-rate") {
+			f.start = embeddedCapacityStart
+		}
 		srv, err := fixtures.Start(fixtures.WithRateLimit(target.Limit{}), fixtures.WithConcurrency(embeddedCapacitySlots),
 			fixtures.WithLatency(fixtures.Latency{Base: embeddedCapacityCall}))
 		if err != nil {
@@ -90,8 +97,8 @@ func runCapacity(env Env, args []string) error {
 		}
 		defer srv.Close()
 		root, f.target.keys = srv.Root(), StringList{srv.Keys().Valid}
-		announceEmbedded(env, "searching", root, fmt.Sprintf("%d calls in service at once, %s each, so about %.0f calls/s by design; steps of %s",
-			embeddedCapacitySlots, embeddedCapacityCall, embeddedCapacitySlots/embeddedCapacityCall.Seconds(), f.step))
+		announceEmbedded(env, "searching", root, fmt.Sprintf("%d calls in service at once, %s each, so about %.0f calls/s by design; steps of %s from %s",
+			embeddedCapacitySlots, embeddedCapacityCall, embeddedCapacitySlots/embeddedCapacityCall.Seconds(), f.step, f.start))
 		fmt.Fprintln(env.Stdout)
 	} else if root, err = f.target.root(); err != nil {
 		return Usagef("capacity: %v", err)
@@ -122,7 +129,7 @@ func runCapacity(env Env, args []string) error {
 
 	runner := &capacity.Runner{Plan: *plan, Duration: cfg.StepDuration, Warmup: cfg.Warmup, Sinks: sinks}
 	res, runErr := capacity.Search(env.Ctx, *cfg, runner.Step, capacity.WithStepDone(func(st *capacity.Step) {
-		fmt.Fprintln(env.Stderr, reports.CapacityStepLine(st))
+		sayf(env.Stderr, "%s", reports.CapacityStepLine(st))
 	}))
 	if closeErr := runner.Close(); closeErr != nil && runErr == nil {
 		runErr = closeErr
@@ -152,14 +159,15 @@ func runCapacity(env Env, args []string) error {
 }
 
 // capacityExitCode: 3 when nothing got an HTTP answer, 4 when even the lowest
-// rate missed the SLO, 3 when interrupted or a step failed, else 0.
+// rate missed the SLO, 3 when interrupted, a step failed or a step could not
+// be judged (no call after its warm-up: never read as a miss), else 0.
 func capacityExitCode(res *capacity.Result) int {
 	switch {
 	case len(res.Steps) > 0 && res.Steps[0].NoAnswer:
 		return ExitErrors
 	case res.Stop == capacity.StopLowestMissed:
 		return ExitThreshold
-	case res.Stop == capacity.StopInterrupted || res.Stop == capacity.StopError:
+	case res.Stop == capacity.StopInterrupted || res.Stop == capacity.StopError || res.Stop == capacity.StopNotJudged:
 		return ExitErrors
 	}
 	return ExitOK

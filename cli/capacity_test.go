@@ -14,6 +14,8 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/load/capacity"
+	"github.com/carpathian-ai/carpathian-conform/reports"
 	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
@@ -32,6 +34,9 @@ func TestCapacityBadInputExits2BeforeSending(t *testing.T) {
 		{[]string{"--slo", "p95<1s", "--max-tokens", "0"}, "unbounded"},
 		{[]string{"--slo", "p95<1s", "--warmup", "20s"}, "shorter than the step"},
 		{[]string{"--slo", "p95<1s", "--precision", "5"}, "percentage"},
+		// At 1/s a 1 s step's one call falls in the 20% warm-up.
+		{[]string{"--slo", "p95<1s", "--step-duration", "1s"}, "sends 1 call(s), 0 after its 200ms warm-up, but judging the SLO needs at least 5 after it"},
+		{[]string{"--slo", "p95<1s", "--start-rate", "4/s", "--step-duration", "1s"}, "raise --step-duration or --start-rate"},
 	} {
 		code, _, errOut := runCommand("capacity", append([]string{"--base-url", base, "--api-key", key}, c.args...)...)
 		if code != ExitUsage || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
@@ -121,12 +126,30 @@ func TestCapacityEmbeddedServer(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d; stderr %q\n%s", code, errOut, out)
 	}
-	first, _, _ := strings.Cut(out, "\n")
-	if !strings.HasPrefix(first, "No --base-url") || !strings.Contains(first, "80 calls/s") {
-		t.Errorf("first line %q", first)
+	intro, _, _ := strings.Cut(out, "\n\n") // word-wrapped
+	if intro = strings.Join(strings.Fields(intro), " "); !strings.HasPrefix(intro, "No --base-url") || !strings.Contains(intro, "80 calls/s") {
+		t.Errorf("intro %q", intro)
+	}
+	for _, line := range strings.Split(out+errOut, "\n") {
+		if w := len([]rune(line)); w > reports.TableWidth {
+			t.Errorf("line %d wide: %q", w, line)
+		}
 	}
 	if !strings.Contains(out, "at least 20/s") || !strings.Contains(out, "Knee: none") {
 		t.Errorf("stdout:\n%s", out)
+	}
+}
+
+// A step not judged (nothing sent after its warm-up) is never a miss (4):
+// the search could not conclude (3).
+func TestCapacityExitCodes(t *testing.T) {
+	for stop, want := range map[capacity.Stop]int{
+		capacity.StopNotJudged: ExitErrors, capacity.StopLowestMissed: ExitThreshold, capacity.StopPrecision: ExitOK,
+		capacity.StopInterrupted: ExitErrors,
+	} {
+		if got := capacityExitCode(&capacity.Result{Stop: stop, Steps: []*capacity.Step{{}}}); got != want {
+			t.Errorf("%s: exit %d, want %d", stop, got, want)
+		}
 	}
 }
 

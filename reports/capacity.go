@@ -30,11 +30,12 @@ func WriteCapacityPlan(w io.Writer, p *load.Plan, cfg *capacity.Config, e capaci
 	}
 	rows := [][]string{
 		{"target", p.Method() + " " + p.Root.URL(p.Path)},
-		{"SLO", cfg.SLO.String() + " (on calls after the warm-up, 429s counted apart), and the achieved rate within " +
-			strconv.FormatFloat(100*(1-capacity.MinServedShare), 'f', -1, 64) + "% of the offered"},
+		{"SLO", cfg.SLO.String() + " (on calls after the warm-up, 429s counted apart)"},
+		{"kept up", capacity.ServedRule},
 		{"rates", fmt.Sprintf("from %s, doubling up to %s until the SLO is missed, then bisecting to within %s",
 			cfg.Start, cfg.Max, capacityPct(cfg.Precision))},
-		{"each step", fmt.Sprintf("%s, the first %s left out of its figures", cfg.StepDuration, cfg.Warmup)},
+		{"each step", fmt.Sprintf("%s, the first %s left out of its figures (%d calls measured at the start rate; at least %d are needed)",
+			cfg.StepDuration, cfg.Warmup, capacity.MeasuredCalls(cfg.Start, cfg.StepDuration, cfg.Warmup), capacity.MinMeasuredCalls)},
 		{"worst case", fmt.Sprintf("%d steps, %d calls, %s of sending", e.Steps, e.Calls, e.Duration)},
 		{"worst-case tokens", tokens},
 		{"keys", strings.Join(keys, ", ")},
@@ -49,7 +50,7 @@ func WriteCapacityPlan(w io.Writer, p *load.Plan, cfg *capacity.Config, e capaci
 func WriteCapacity(w io.Writer, res *capacity.Result) error {
 	steps := slices.Clone(res.Steps)
 	slices.SortStableFunc(steps, func(a, b *capacity.Step) int { return cmp.Compare(a.Rate, b.Rate) })
-	header := []string{"#", "rate", "achieved", "p50", "p95", "p99", "success", "429s", "tokens/s", "SLO met"}
+	header := []string{"#", "offered", "served", "p50", "p95", "p99", "success", "429s", "tokens/s", "SLO met"}
 	rows := make([][]string, len(steps))
 	for i, s := range steps {
 		rows[i] = capacityStepRow(s)
@@ -61,17 +62,28 @@ func WriteCapacity(w io.Writer, res *capacity.Result) error {
 	var why []string
 	for _, s := range res.Steps {
 		if !s.Met && len(s.Reasons) > 0 {
-			why = append(why, fmt.Sprintf("  step %d (%s): %s", s.Index, s.Rate, strings.Join(s.Reasons, "; ")))
+			why = append(why, fmt.Sprintf("step %d (%s): %s", s.Index, s.Rate, strings.Join(s.Reasons, "; ")))
 		}
 	}
 	if len(why) > 0 {
-		fmt.Fprintf(w, "\nSteps that missed:\n%s\n", strings.Join(why, "\n"))
+		fmt.Fprintln(w, "\nSteps that missed or were not judged:")
+		for _, line := range why {
+			writeProse(w, "  ", line)
+		}
 	}
 	fmt.Fprintln(w)
 	for _, line := range CapacityAnswer(res) {
-		fmt.Fprintln(w, line)
+		writeProse(w, "", line)
 	}
 	return nil
+}
+
+// writeProse prints a statement word-wrapped to TableWidth, every line
+// after indent.
+func writeProse(w io.Writer, indent, s string) {
+	for _, l := range Wrap(s, TableWidth-len(indent)) {
+		fmt.Fprintln(w, indent+l)
+	}
 }
 
 func capacityStepRow(s *capacity.Step) []string {
@@ -96,6 +108,8 @@ func capacityVerdict(s *capacity.Step) string {
 	switch {
 	case s.Interrupted:
 		return "interrupted"
+	case !s.Judged:
+		return "not judged"
 	case s.Met:
 		return "yes"
 	case s.RateLimitDominated():
@@ -106,33 +120,47 @@ func capacityVerdict(s *capacity.Step) string {
 
 // CapacityAnswer is the search's conclusion, one statement a line: the
 // answer and the step that proved it, the knee, 429 warnings, the spending.
+// The answer is the offered rate that met the SLO, or what that step served
+// when it is lower by more than the precision (429s or a low-rate slack can
+// make it so): never more than the target was seen to serve.
 func CapacityAnswer(res *capacity.Result) []string {
 	var lines []string
-	best, ceil := res.Best, res.Ceiling
+	best, ceil, slo := res.Best, res.Ceiling, res.Config.SLO
+	claim := func(s *capacity.Step) string {
+		if s.Achieved < float64(s.Rate)*(1-res.Config.Precision) {
+			return loadRate(s.Achieved) + " served"
+		}
+		return s.Rate.String()
+	}
 	proof := func(s *capacity.Step) string {
-		return fmt.Sprintf("step %d: achieved %s, p95 %s, %s success", s.Index, loadRate(s.Achieved),
+		return fmt.Sprintf("step %d: %s offered, %s served, p95 %s, %s success", s.Index, s.Rate, loadRate(s.Achieved),
 			loadDur(s.Measured.SuccessLatencies.P95), loadPct(s.Measured.SuccessRatio()))
 	}
+	last := func() *capacity.Step { return res.Steps[len(res.Steps)-1] }
 	switch {
 	case best == nil && res.Stop == capacity.StopLowestMissed:
 		s := res.Steps[0]
 		lines = append(lines, fmt.Sprintf("No sustainable rate: even the lowest, %s, missed the SLO %s (step %d: %s).",
-			s.Rate, res.Config.SLO, s.Index, strings.Join(s.Reasons, "; ")))
+			s.Rate, slo, s.Index, strings.Join(s.Reasons, "; ")))
+	case best == nil && res.Stop == capacity.StopNotJudged:
+		s := last()
+		lines = append(lines, fmt.Sprintf("No answer: step %d (%s) sent no call after its %s warm-up, so it was not judged: "+
+			"raise --step-duration or --start-rate.", s.Index, s.Rate, s.Warmup))
 	case best == nil:
 		lines = append(lines, fmt.Sprintf("No answer: the search stopped (%s) before any rate met the SLO.", res.Stop))
 	case res.Stop == capacity.StopMaxRate:
-		lines = append(lines, fmt.Sprintf("Maximum sustainable rate: at least %s, the --max-rate, which met the SLO %s (%s). Raise --max-rate to look further.",
-			best.Rate, res.Config.SLO, proof(best)))
+		lines = append(lines, fmt.Sprintf("Maximum sustainable rate: at least %s, at the --max-rate, which met the SLO %s (%s). "+
+			"Raise --max-rate to look further.", claim(best), slo, proof(best)))
 	case res.Stop == capacity.StopPrecision:
 		lines = append(lines, fmt.Sprintf("Maximum sustainable rate: %s, meeting the SLO %s (%s); %s missed it (step %d), within the %s precision.",
-			best.Rate, res.Config.SLO, proof(best), ceil.Rate, ceil.Index, capacityPct(res.Config.Precision)))
+			claim(best), slo, proof(best), ceil.Rate, ceil.Index, capacityPct(res.Config.Precision)))
 	default:
 		between := ""
 		if ceil != nil {
 			between = fmt.Sprintf("; %s missed it (step %d)", ceil.Rate, ceil.Index)
 		}
 		lines = append(lines, fmt.Sprintf("Best so far (the search stopped: %s): %s met the SLO %s (%s)%s.",
-			res.Stop, best.Rate, res.Config.SLO, proof(best), between))
+			res.Stop, claim(best), slo, proof(best), between))
 	}
 	k := res.Knee
 	switch {
@@ -157,6 +185,11 @@ func CapacityAnswer(res *capacity.Result) []string {
 		lines = append(lines, fmt.Sprintf("Rate-limited: 429s were over %.0f%% of the calls in step %s, so those steps measured the keys' limits, not capacity: use keys with higher limits or more --api-key.",
 			100*capacity.MaxRateLimitedShare, strings.Join(limited, ", ")))
 	}
+	if res.Stop == capacity.StopNotJudged && best != nil {
+		s := last()
+		lines = append(lines, fmt.Sprintf("Not judged: step %d (%s) sent no call after its %s warm-up: raise --step-duration.",
+			s.Index, s.Rate, s.Warmup))
+	}
 	if res.Stop == capacity.StopInterrupted {
 		lines = append(lines, "Interrupted: the figures above are what was measured before the stop.")
 	}
@@ -167,13 +200,16 @@ func CapacityAnswer(res *capacity.Result) []string {
 
 // CapacityStepLine is a step's one-line progress report.
 func CapacityStepLine(s *capacity.Step) string {
-	line := fmt.Sprintf("step %d: %s for %s: achieved %s, p95 %s, %s success", s.Index, s.Rate, s.Duration, loadRate(s.Achieved),
+	line := fmt.Sprintf("step %d: %s for %s: served %s, p95 %s, %s success", s.Index, s.Rate, s.Duration, loadRate(s.Achieved),
 		loadDur(s.Measured.SuccessLatencies.P95), loadPct(s.Measured.SuccessRatio()))
 	if s.RateLimited > 0 {
 		line += fmt.Sprintf(", %.0f%% 429s", 100*s.RateLimitedShare())
 	}
-	if s.Met {
+	switch {
+	case s.Met:
 		return line + ": SLO met"
+	case !s.Judged:
+		return line + ": not judged (" + strings.Join(s.Reasons, "; ") + ")"
 	}
 	return line + ": missed (" + strings.Join(s.Reasons, "; ") + ")"
 }

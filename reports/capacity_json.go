@@ -54,15 +54,17 @@ type capacityJSONStep struct {
 	Missed       uint64              `json:"missed_slots"`
 	Tokens       int64               `json:"tokens"`
 	SLO          []loadJSONThreshold `json:"slo"`
+	Judged       bool                `json:"judged"` // false: interrupted, or no call after the warm-up
 	Met          bool                `json:"slo_met"`
 	Reasons      []string            `json:"reasons"`
 	Interrupted  bool                `json:"interrupted"`
 }
 
 type capacityJSONAnswer struct {
-	// Rate is the maximum sustainable rate (0: none), Step the step that
-	// proved it (0: none).
+	// Rate is the maximum sustainable rate, offered (0: none), ServedRate
+	// what that step served, Step the step that proved it (0: none).
 	Rate        float64 `json:"rate"`
+	ServedRate  float64 `json:"served_rate"`
 	Step        int     `json:"step"`
 	CeilingRate float64 `json:"ceiling_rate"` // the lowest rate that missed (0: none)
 	CeilingStep int     `json:"ceiling_step"`
@@ -92,7 +94,7 @@ func NewCapacityJSON(res *capacity.Result, method, targetURL, toolVersion string
 			Below: float64(res.Knee.Below), P50: res.Knee.P50, Baseline: res.Knee.Baseline, BaselineRate: float64(res.Knee.BaselineRate)},
 	}
 	if res.Best != nil {
-		doc.Answer.Rate, doc.Answer.Step = float64(res.Best.Rate), res.Best.Index
+		doc.Answer.Rate, doc.Answer.ServedRate, doc.Answer.Step = float64(res.Best.Rate), res.Best.Achieved, res.Best.Index
 	}
 	if res.Ceiling != nil {
 		doc.Answer.CeilingRate, doc.Answer.CeilingStep = float64(res.Ceiling.Rate), res.Ceiling.Index
@@ -104,7 +106,7 @@ func NewCapacityJSON(res *capacity.Result, method, targetURL, toolVersion string
 			RateLimited: s.RateLimited, LimitedShare: s.RateLimitedShare(), RateLimitDom: s.RateLimitDominated(),
 			Latencies: loadJSONLatencies(m.SuccessLatencies), TokensPerSec: s.TokensPerSecond(),
 			Calls: s.Calls, Slots: s.Slots, Missed: s.Missed, Tokens: s.Tokens,
-			SLO: []loadJSONThreshold{}, Met: s.Met, Reasons: append([]string{}, s.Reasons...), Interrupted: s.Interrupted}
+			SLO: []loadJSONThreshold{}, Judged: s.Judged, Met: s.Met, Reasons: append([]string{}, s.Reasons...), Interrupted: s.Interrupted}
 		for _, t := range s.SLO {
 			st.SLO = append(st.SLO, loadJSONThreshold{t.Expr, t.Metric, t.Observed, t.NoData, t.Pass})
 		}

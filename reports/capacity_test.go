@@ -22,7 +22,7 @@ func capacityResult(t *testing.T, stop capacity.Stop) *capacity.Result {
 		t.Fatal(err)
 	}
 	step := func(i int, rate load.Rate, p50 time.Duration, met bool, reasons ...string) *capacity.Step {
-		return &capacity.Step{Index: i, Rate: rate, Duration: 10 * time.Second, Achieved: float64(rate) * 0.99, Met: met, Reasons: reasons,
+		return &capacity.Step{Index: i, Rate: rate, Duration: 10 * time.Second, Achieved: float64(rate) * 0.99, Judged: true, Met: met, Reasons: reasons,
 			Measured: load.Summary{Requests: 100, Successes: 100, Chat: true,
 				Tokens:           load.Tokens{CompletionPerCall: load.Stats{Count: 100, Mean: 6}},
 				SuccessLatencies: load.Latencies{Count: 100, P50: p50, P95: 2 * p50, P99: 3 * p50}}}
@@ -58,16 +58,81 @@ func TestWriteCapacity(t *testing.T) {
 	if strings.Index(out, "48.00") > strings.Index(out, "80.00") {
 		t.Errorf("steps not in rate order:\n%s", out)
 	}
+	if !strings.Contains(out, "Steps that missed or were not judged") {
+		t.Errorf("report lacks the steps that missed:\n%s", out)
+	}
+	checkWidth(t, out)
+}
+
+// The plan states the served rule word for word (the cell wraps it).
+func TestWriteCapacityPlanStatesTheRules(t *testing.T) {
+	res := capacityResult(t, capacity.StopPrecision)
+	var b bytes.Buffer
+	p := &load.Plan{Path: "/chat/completions", Timeout: time.Minute}
+	if err := WriteCapacityPlan(&b, p, &res.Config, capacity.Estimate{Steps: 3, Calls: 10}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	var cells []string
 	for _, line := range strings.Split(out, "\n") {
-		if w := len([]rune(line)); strings.HasPrefix(line, "│") && w > TableWidth {
-			t.Errorf("table line %d wide: %q", w, line)
+		if parts := strings.Split(line, "│"); len(parts) == 4 {
+			cells = append(cells, strings.TrimSpace(parts[2]))
 		}
+	}
+	if joined := strings.Join(cells, " "); !strings.Contains(joined, capacity.ServedRule) || !strings.Contains(joined, "80 calls measured") {
+		t.Errorf("plan lacks the served rule %q or the measured calls:\n%s", capacity.ServedRule, out)
+	}
+	checkWidth(t, out)
+}
+
+// The answer names the offered rate and what that step served, and claims
+// the served figure when it is lower by more than the precision.
+func TestCapacityAnswerNeverClaimsMoreThanServed(t *testing.T) {
+	res := capacityResult(t, capacity.StopPrecision)
+	first := strings.Join(CapacityAnswer(res), "\n")
+	if !strings.Contains(first, "Maximum sustainable rate: 40/s, meeting") || !strings.Contains(first, "40/s offered, 39.60/s served") {
+		t.Errorf("served within the precision: %s", first)
+	}
+	res.Best.Achieved = 37.9 // 5.25% under the 40/s offered, the precision 5%
+	if lines := strings.Join(CapacityAnswer(res), "\n"); !strings.Contains(lines, "Maximum sustainable rate: 37.90/s served, meeting") ||
+		!strings.Contains(lines, "40/s offered, 37.90/s served") {
+		t.Errorf("served under the precision: %s", lines)
+	}
+	res.Best.Achieved = 38.1 // 4.75% under
+	if lines := strings.Join(CapacityAnswer(res), "\n"); !strings.Contains(lines, "Maximum sustainable rate: 40/s, meeting") {
+		t.Errorf("served within the precision: %s", lines)
+	}
+}
+
+// A step with nothing after its warm-up is reported as not judged, never as
+// a miss.
+func TestCapacityNotJudged(t *testing.T) {
+	res := capacityResult(t, capacity.StopNotJudged)
+	empty := res.Steps[0]
+	empty.Judged, empty.Met, empty.Reasons = false, false, []string{"no call was sent after the warm-up"}
+	res.Steps, res.Best, res.Ceiling = res.Steps[:1], nil, nil
+	var b bytes.Buffer
+	if err := WriteCapacity(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"not judged", "No answer: step 1 (10/s) sent no call after its 0s warm-up, so it was not judged",
+		"raise --step-duration or --start-rate"} {
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "No sustainable rate") || strings.Contains(out, "missed the SLO") {
+		t.Errorf("a step not judged read as a miss:\n%s", out)
+	}
+	if line := CapacityStepLine(empty); !strings.Contains(line, ": not judged (") {
+		t.Errorf("step line %q", line)
 	}
 }
 
 func TestCapacityAnswerByStop(t *testing.T) {
 	for stop, want := range map[capacity.Stop]string{
-		capacity.StopMaxRate:     "at least 40/s, the --max-rate",
+		capacity.StopMaxRate:     "at least 40/s, at the --max-rate",
 		capacity.StopInterrupted: "Best so far (the search stopped: interrupted): 40/s",
 		capacity.StopCostCap:     "Best so far (the search stopped: the next step could exceed the cost caps)",
 	} {

@@ -57,7 +57,26 @@ func (c *Config) Validate() error {
 	case len(c.SLO.Thresholds) == 0:
 		return fmt.Errorf("no SLO: give thresholds like 'p95<3s,success>=99%%'")
 	}
+	// Rates only rise from the start, so the first step measures the fewest.
+	if n := MeasuredCalls(c.Start, c.StepDuration, c.Warmup); n < MinMeasuredCalls {
+		return fmt.Errorf("a %s step at the start rate %s sends %d call(s), %d after its %s warm-up, but judging the SLO "+
+			"needs at least %d after it: raise --step-duration or --start-rate", c.StepDuration, c.Start, StepCalls(c.Start, c.StepDuration), n,
+			c.Warmup, MinMeasuredCalls)
+	}
 	return nil
+}
+
+// MinMeasuredCalls is the fewest calls a step must send after its warm-up
+// for its figures to be judged: below it one call decides a success share
+// and there is no spread to read a latency from. Percentiles are not given
+// more: with fewer than 1/(1−q) calls, pNN is in effect the slowest call,
+// which makes a step harder to meet, never easier.
+const MinMeasuredCalls = 5
+
+// MeasuredCalls is how many calls a step of duration d at rate sends after
+// the warm-up: the slots in [warmup, d).
+func MeasuredCalls(rate load.Rate, d, warmup time.Duration) int64 {
+	return StepCalls(rate, d) - StepCalls(rate, warmup)
 }
 
 // MinPrecision bounds how finely a search may bisect (and so how many steps

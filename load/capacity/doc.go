@@ -14,13 +14,15 @@
 //
 // A step meets the SLO when every threshold holds on the calls sent after
 // the warm-up, 429s left out (they are counted apart), and the target kept
-// up: successful answers per second, once the first answers came back, reach
-// MinServedShare of the rate offered beyond the 429s. A queueing target
-// above its capacity answers at its capacity whatever is offered, and its
-// latency climbs through the step; either failure stops the climb. A step
-// whose calls were more than MaxRateLimitedShare 429s cannot prove anything
-// about capacity: it is flagged, and the keys' limits must exceed the rates
-// tried (or more keys must spread the calls).
+// up: the successful answers, once the first answers came back, fall short
+// of the calls offered beyond the 429s by no more than ServedRule allows. A
+// queueing target above its capacity answers at its capacity whatever is
+// offered, and its latency climbs through the step; either failure stops the
+// climb. A step whose calls were more than MaxRateLimitedShare 429s cannot
+// prove anything about capacity: it is flagged, and the keys' limits must
+// exceed the rates tried (or more keys must spread the calls). A step that
+// sent no call after its warm-up is not judged, and stops the search;
+// Config.Validate refuses steps that would send fewer than MinMeasuredCalls.
 //
 // Search is a pure loop over a StepFunc, so its doubling and bisection are
 // tested with a model of a target; Runner is the StepFunc that sends with

@@ -153,7 +153,7 @@ func (m *measure) step(rate load.Rate, whole *load.Summary) *Step {
 	// count the answers in the measured part shifted by that delay, and
 	// divide by the time the measured slots take, so that low rates are not
 	// rounded away (at 1/s a 1.6 s window holds one slot, not 1.6).
-	slots := StepCalls(rate, m.duration) - StepCalls(rate, m.warmup)
+	slots := MeasuredCalls(rate, m.duration, m.warmup)
 	if m.firstAnswer >= 0 && slots > 0 {
 		from, to := int((m.warmup+m.firstAnswer)/m.resolution), int((m.duration+m.firstAnswer)/m.resolution)
 		var n uint64

@@ -56,6 +56,10 @@ func TestRunnerFindsTheCapacityOfAQueueingServer(t *testing.T) {
 	if got := float64(res.Best.Rate); got < 0.9*implied || got > 1.1*implied {
 		t.Errorf("capacity %.1f/s, want %.0f/s within 10%%", got, implied)
 	}
+	// The step that proved it served no more than the server can.
+	if served := res.Best.Achieved; served > 1.02*implied {
+		t.Errorf("the answer's step served %.1f/s, beyond the %.0f/s the server can", served, implied)
+	}
 	if !res.Knee.Found || float64(res.Knee.Rate) < 0.9*implied {
 		t.Errorf("knee %+v, want one at or above about %.0f/s", res.Knee, implied)
 	}

@@ -22,6 +22,7 @@ const (
 	StopMaxRate      Stop = "reached the max rate with the SLO met"
 	StopLowestMissed Stop = "the lowest rate missed the SLO"
 	StopInterrupted  Stop = "interrupted"
+	StopNotJudged    Stop = "a step sent no call after its warm-up, so it could not be judged"
 	StopCostCap      Stop = "the next step could exceed the cost caps"
 	StopError        Stop = "a step failed"
 )
@@ -105,8 +106,8 @@ func (s *searcher) record(rate load.Rate, met bool) {
 
 // Search runs steps chosen by the doubling and bisection until the answer is
 // within the precision, the max rate is met, the lowest rate misses, the cost
-// caps would be passed, or ctx is cancelled (the answer is then the best so
-// far). The error is a step's.
+// caps would be passed, a step cannot be judged, or ctx is cancelled (the
+// answer is then the best so far). The error is a step's.
 func Search(ctx context.Context, cfg Config, step StepFunc, opts ...Option) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -151,6 +152,10 @@ func Search(ctx context.Context, cfg Config, step StepFunc, opts ...Option) (*Re
 		switch {
 		case st.Interrupted:
 			res.Stop = StopInterrupted
+			return res, err
+		case !st.Judged:
+			// Neither met nor missed: the search cannot tell which way to go.
+			res.Stop = StopNotJudged
 			return res, err
 		case st.Met && (res.Best == nil || st.Rate > res.Best.Rate):
 			res.Best = st

@@ -9,10 +9,15 @@ import (
 
 // What a step must show, besides the SLO, to prove a rate.
 const (
-	// MinServedShare: successful answers per second must reach this share of
-	// the rate offered beyond the 429s, so the answer cannot exceed what the
-	// target actually served.
-	MinServedShare = 0.97
+	// MaxShortfallShare and ShortfallSlackCalls: a step is short, so the
+	// target did not keep up, when the successes answered in its measured
+	// part fall short of the calls expected by more than the larger of
+	// MaxShortfallShare of those calls and ShortfallSlackCalls calls. The
+	// slack in calls is for low rates, where one call crossing the measured
+	// part's edge is a large share; at 50 expected calls and more the share
+	// decides. ServedRule states it.
+	MaxShortfallShare   = 0.03
+	ShortfallSlackCalls = 1.5
 	// MaxRateLimitedShare: a step with more 429s than this share of its
 	// calls measures the keys' limits, not the target's capacity.
 	MaxRateLimitedShare = 0.20
@@ -20,6 +25,11 @@ const (
 	// target, set the rate.
 	MaxMissedShare = 0.01
 )
+
+// ServedRule is the rule that a step kept up, as reports state it.
+var ServedRule = fmt.Sprintf("a step keeps up unless its shortfall (offered rate × measured time × share not answered 429, "+
+	"less the successes answered) exceeds the larger of %g%% of those expected calls and %g calls",
+	100*MaxShortfallShare, ShortfallSlackCalls)
 
 // Step is one rate held for a step's duration: what was measured and how it
 // was judged.
@@ -48,10 +58,12 @@ type Step struct {
 	NoAnswer             bool // not one call got an HTTP answer
 	Interrupted          bool // cut short (Ctrl-C): not judged
 
-	// Judged by the search.
+	// Judged by the search. A step is Judged unless it was interrupted or
+	// no call was sent after its warm-up: it then neither met nor missed.
+	Judged  bool
 	SLO     []load.ThresholdResult
 	Met     bool
-	Reasons []string // why the step did not prove its rate
+	Reasons []string // why the step did not prove its rate, or was not judged
 }
 
 // RateLimitedShare is the share of the measured calls answered 429.
@@ -77,14 +89,33 @@ func (s *Step) TokensPerSecond() float64 {
 // the share refused with 429.
 func (s *Step) Expected() float64 { return float64(s.Rate) * (1 - s.RateLimitedShare()) }
 
+// ExpectedCalls is how many successes the measured part should hold: the
+// expected rate over the measured time.
+func (s *Step) ExpectedCalls() float64 { return s.Expected() * s.AchievedWindow.Seconds() }
+
+// Served is how many successes the measured part held.
+func (s *Step) Served() float64 { return s.Achieved * s.AchievedWindow.Seconds() }
+
+// Shortfall is the expected calls less the served ones, and the most
+// ServedRule allows.
+func (s *Step) Shortfall() (short, allowed float64) {
+	expected := s.ExpectedCalls()
+	return expected - s.Served(), max(MaxShortfallShare*expected, ShortfallSlackCalls)
+}
+
 // judge decides whether the step proved its rate under slo.
 func (s *Step) judge(slo SLO) {
 	s.SLO, _ = load.CheckThresholds(slo.Thresholds, &s.Measured)
-	s.Reasons = nil
-	if s.Interrupted {
-		s.Met, s.Reasons = false, []string{"interrupted: not judged"}
+	s.Reasons, s.Met, s.Judged = nil, false, false
+	switch {
+	case s.Interrupted:
+		s.Reasons = []string{"interrupted: not judged"}
+		return
+	case s.Measured.Requests == 0 && s.RateLimited == 0:
+		s.Reasons = []string{"no call was sent after the warm-up, so there is nothing to judge: raise --step-duration or the rate"}
 		return
 	}
+	s.Judged = true
 	for _, r := range s.SLO {
 		if !r.Pass {
 			s.Reasons = append(s.Reasons, fmt.Sprintf("%s: observed %s", r.Expr, r.ObservedString()))
@@ -94,14 +125,11 @@ func (s *Step) judge(slo SLO) {
 		s.Reasons = append(s.Reasons, fmt.Sprintf("rate-limited: %.0f%% of calls answered 429: use keys with higher limits or more --api-key",
 			100*s.RateLimitedShare()))
 	}
-	switch window := s.AchievedWindow.Seconds(); {
-	case window <= 0:
+	if s.AchievedWindow <= 0 {
 		s.Reasons = append(s.Reasons, "no successful answer came back")
-	// One answer of slack: at low rates a single call crossing the window's
-	// edge is a large share.
-	case s.Achieved*window+1 < MinServedShare*s.Expected()*window:
-		s.Reasons = append(s.Reasons, fmt.Sprintf("achieved %.2f/s, under %.0f%% of the %.2f/s offered: the target did not keep up",
-			s.Achieved, 100*MinServedShare, s.Expected()))
+	} else if short, allowed := s.Shortfall(); short > allowed {
+		s.Reasons = append(s.Reasons, fmt.Sprintf("served %.2f/s of the %.2f/s expected: %.1f calls short, more than the %.2f allowed: the target did not keep up",
+			s.Achieved, s.Expected(), short, allowed))
 	}
 	if s.Slots > 0 && float64(s.Missed) > MaxMissedShare*float64(s.Slots) {
 		s.Reasons = append(s.Reasons, fmt.Sprintf("%d of %d slots missed: every worker was busy, so the rate was not offered", s.Missed, s.Slots))
