@@ -21,7 +21,7 @@ func runConform(env Env, args []string) error {
 	fs.StringVar(&keys.Forbidden, "forbidden-key", "", "a key whose IP allowlist excludes this machine (ACCESS-1; skipped without it)")
 	fs.StringVar(&keys.Locked, "locked-key", "", "a key of a locked instance (ACCESS-2; skipped without it)")
 	limit := target.DefaultLimit
-	fs.Var(&limit, "rate-limit", "the key's rate limit N/WINDOW (default 60/1m; embedded server: "+suites.EmbeddedLimit.String()+")")
+	fs.Var(&limit, "rate-limit", "the key's rate limit N/WINDOW (embedded server: "+suites.EmbeddedLimit.String()+")")
 	strict := fs.Bool("strict", false, "a broken SHOULD fails the run")
 	labelFilter := fs.String("label-filter", "", "run only the specs matching this Ginkgo label filter, e.g. 'area:route || level:must'")
 	var focus Patterns
@@ -43,6 +43,9 @@ func runConform(env Env, args []string) error {
 
 	cfg := suites.Config{Keys: keys, Limit: limit, Strict: *strict, Timeout: timeout, MaxCalls: *maxCalls,
 		LabelFilter: *labelFilter, Focus: focus, Verbose: *verbose, Out: env.Stdout, ToolVersion: Version}
+	if isTerminal(env.Stderr) {
+		cfg.Status = env.Stderr
+	}
 	if *baseURL == "" {
 		embeddedLimit := target.Limit{}
 		if fs.Given("rate-limit") {
@@ -71,11 +74,22 @@ func runConform(env Env, args []string) error {
 	if *list {
 		return suites.WritePlan(env.Stdout, plan)
 	}
-	fmt.Fprintf(env.Stdout, "Target %s, key %s, limit %s: %d specs; this run will make at most %d calls (about %d tokens), paced under the limit.\n",
-		cfg.Root, target.Redact(cfg.Keys.API), cfg.Limit, plan.Selected(), plan.MaxCalls, plan.Tokens)
+	sayf(env.Stdout, "Target %s, key %s, limit %s: %d specs; this run will make at most %d calls (about %d tokens), "+
+		"paced under the limit, and may wait up to about %s on the limit (plus the target's answer times).",
+		cfg.Root, target.Redact(cfg.Keys.API), cfg.Limit, plan.Selected(), plan.MaxCalls, plan.Tokens, roundWait(plan.MaxWait))
 
 	conf, err := suites.Run(env.Ctx, cfg, plan)
-	if err != nil {
+	switch {
+	case errors.Is(err, suites.ErrConfig):
+		return Usagef("check: %v", err)
+	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
+		// No table of identical ERROR rows: one line, and the files for CI.
+		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
+		if err := reports.WriteFiles(conf, *jsonPath, *junit, *markdown); err != nil {
+			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
+		}
+		return &ExitError{Code: ExitErrors}
+	case err != nil:
 		return err
 	}
 	fmt.Fprintln(env.Stdout)
@@ -90,4 +104,12 @@ func runConform(env Env, args []string) error {
 		return &ExitError{Code: conf.ExitCode}
 	}
 	return nil
+}
+
+// roundWait shows a wait to the second, or the minute beyond ten minutes.
+func roundWait(d time.Duration) time.Duration {
+	if d > 10*time.Minute {
+		return d.Round(time.Minute)
+	}
+	return d.Round(time.Second)
 }

@@ -2,13 +2,21 @@ package suites_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/reports"
 )
 
 // runBinary runs the built binary with a clean environment.
@@ -79,5 +87,78 @@ func TestListSendsNothing(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("--list sent %d requests", n)
+	}
+}
+
+// The user's mistakes are not the target's failures: a key that is no key, a
+// base URL with no API behind it and a refused key stop the run with one line
+// and exit 2, before any spec.
+func TestPreflightStopsTheUsersMistakes(t *testing.T) {
+	srv, err := fixtures.Start(fixtures.WithRateLimit(fastLimit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	valid := srv.Keys().Valid
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not a key", []string{"--base-url", srv.BaseURL(), "--api-key", "notakey"}, "--api-key is not a Carpathian key"},
+		{"a role key not a key", []string{"--base-url", srv.BaseURL(), "--api-key", valid, "--revoked-key", "sk-0123456789"}, "--revoked-key is not"},
+		{"no API at the base URL", []string{"--base-url", "http://" + srv.Root().Host() + "/foo", "--api-key", valid}, "no Carpathian AI API at this base URL"},
+		{"a refused key", []string{"--base-url", srv.BaseURL(), "--api-key", "cai_00000000000000000000000000000000"}, "was refused (401)"},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runBinary(t, c.args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line saying %q", c.name, code, stderr, c.want)
+		}
+		for _, k := range []string{"notakey", "sk-0123456789", valid, "cai_00000000000000000000000000000000"} {
+			if strings.Contains(stdout+stderr, k) {
+				t.Errorf("%s: the output shows a full key", c.name)
+			}
+		}
+	}
+}
+
+// A target that does not answer: one line, the report files with every
+// clause an ERROR, exit 3.
+func TestUnansweredTargetIsOneLine(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	report := filepath.Join(t.TempDir(), "report.json")
+	_, stderr, code := runBinary(t, "--base-url", "http://"+closed+"/ai", "--api-key", "cai_0123456789abcdef0123", "--json", report)
+	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "the target did not answer: http://"+closed+"/ai/v1/chat/completions: cannot connect") {
+		t.Fatalf("exit %d, stderr %q; want exit 3 and one line with the cause", code, stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("no JSON report: %v", err)
+	}
+	var conf reports.Conformance
+	if err := json.Unmarshal(data, &conf); err != nil {
+		t.Fatal(err)
+	}
+	if len(conf.Clauses) != len(contract.Clauses) || conf.ExitCode != 3 {
+		t.Fatalf("%d clauses, exit_code %d; want %d, 3", len(conf.Clauses), conf.ExitCode, len(contract.Clauses))
+	}
+	for _, c := range conf.Clauses {
+		if c.Verdict != reports.Error || !strings.Contains(c.Detail, "cannot connect") {
+			t.Errorf("%s: %s (%s), want ERROR with the cause", c.ID, c.Verdict, c.Detail)
+		}
+	}
+}
+
+// --help states each default once.
+func TestHelpStatesTheDefaultOnce(t *testing.T) {
+	stdout, _, _ := runBinary(t, "check", "--help")
+	if n := strings.Count(stdout, "60/1m"); n != 1 {
+		t.Errorf("--help names 60/1m %d times, want once:\n%s", n, stdout)
 	}
 }

@@ -32,6 +32,12 @@ type Keys struct {
 
 func (k Keys) all() []string { return []string{k.API, k.Revoked, k.Exhausted, k.Forbidden, k.Locked} }
 
+// keyFlags names each key by its flag, in the order of all.
+var keyFlags = []string{"--api-key", "--revoked-key", "--exhausted-key", "--forbidden-key", "--locked-key"}
+
+// KeyPrefix starts every Carpathian key.
+const KeyPrefix = "cai_"
+
 // Config is one conformance run.
 type Config struct {
 	Root        target.Root
@@ -44,6 +50,7 @@ type Config struct {
 	Focus       []string      // Ginkgo focus regexps on spec text
 	Verbose     bool          // Ginkgo's own verbose output to Out
 	Out         io.Writer     // where -v output goes (nil: discarded)
+	Status      io.Writer     // a terminal for the live status line (nil: none)
 	Embedded    bool          // the target is our embedded reference server
 	Model       string        // the model bound to the key, when known up front
 	ToolVersion string
@@ -63,6 +70,11 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Keys.API) == "" {
 		return configErrorf("no API key: give --api-key (or CARPATHIAN_API_KEY)")
+	}
+	for i, k := range c.Keys.all() {
+		if k != "" && !strings.HasPrefix(k, KeyPrefix) {
+			return configErrorf("%s is not a Carpathian key: keys start with %q (copy the key the dashboard showed)", keyFlags[i], KeyPrefix)
+		}
 	}
 	if c.Limit.N < 1 || c.Limit.Window <= 0 {
 		return configErrorf("rate limit %v: give --rate-limit N/W, like 60/1m", c.Limit)

@@ -102,20 +102,21 @@ func (p *Pacer) Record() {
 // Quiet waits until no call has gone out for a whole window: the quiet
 // period after which any limiter must serve a full burst (RATE-2).
 func (p *Pacer) Quiet(ctx context.Context) error {
+	if d := p.QuietDelay(); d > 0 {
+		return p.sleep(ctx, d)
+	}
+	return nil
+}
+
+// QuietDelay is how long Quiet would wait now.
+func (p *Pacer) QuietDelay() time.Duration {
 	p.mu.Lock()
-	var last time.Time
-	if n := len(p.calls); n > 0 {
-		last = p.calls[n-1]
+	defer p.mu.Unlock()
+	n := len(p.calls)
+	if n == 0 {
+		return p.window // no call of ours yet: the key may still have been busy
 	}
-	d := p.window // no call of ours yet: the key may still have been busy
-	if !last.IsZero() {
-		d = last.Add(p.window).Sub(p.now())
-	}
-	p.mu.Unlock()
-	if d <= 0 {
-		return nil
-	}
-	return p.sleep(ctx, d)
+	return p.calls[n-1].Add(p.window).Sub(p.now())
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -42,6 +42,10 @@ type Plan struct {
 	Specs    []PlannedSpec
 	MaxCalls int // the most calls the selected specs make (429 retries aside)
 	Tokens   int // about how many tokens they spend at most
+	// MaxWait is about the longest the run waits on the limit: pacing and the
+	// RATE workflow's quiet window and recovery. The target's answer times
+	// come on top.
+	MaxWait time.Duration
 }
 
 // Selected counts the specs that will run.
@@ -74,6 +78,7 @@ func Prepare(cfg Config) (*Plan, error) {
 	sc, rc := ginkgoConfig(cfg, io.Discard)
 	report := PreviewSpecs(suiteName, sc, rc)
 	plan := &Plan{MaxCalls: discoveryCalls}
+	paced, rate := discoveryCalls, map[string]bool{}
 	for _, sr := range report.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -87,8 +92,14 @@ func Prepare(cfg Config) (*Plan, error) {
 			if ps.Cost != CostNone {
 				plan.Tokens += ps.Calls * tokensPerChat
 			}
+			if strings.HasPrefix(ps.Clause, "RATE-") {
+				rate[ps.Clause] = true // its calls go out at once, unpaced
+			} else {
+				paced += ps.Calls
+			}
 		}
 	}
+	plan.MaxWait = MaxWait(cfg.Limit, paced, rate)
 	sort.SliceStable(plan.Specs, func(i, j int) bool {
 		return clauseIndex(plan.Specs[i].Clause) < clauseIndex(plan.Specs[j].Clause)
 	})
@@ -100,6 +111,28 @@ func Prepare(cfg Config) (*Plan, error) {
 		return plan, configErrorf("--label-filter/--focus select no spec: see --list for the labels and names")
 	}
 	return plan, nil
+}
+
+// MaxWait is about the longest a run waits on the limit: paced calls go out
+// PaceCap(N) per pace window, then the RATE workflow (the clauses selected)
+// waits a quiet window before its burst, another before RATE-1's second try,
+// and up to two windows for RATE-3's recovery.
+func MaxWait(limit target.Limit, paced int, rate map[string]bool) time.Duration {
+	pw := PaceWindow(limit.Window)
+	var d time.Duration
+	if c := PaceCap(limit.N); paced > 0 {
+		d += time.Duration((paced-1)/c) * pw
+	}
+	if rate["RATE-1"] || rate["RATE-2"] {
+		d += pw
+	}
+	if rate["RATE-1"] {
+		d += pw
+	}
+	if rate["RATE-3"] {
+		d += 2 * limit.Window
+	}
+	return d
 }
 
 // WritePlan lists clauses and specs (--list): no request is sent.
@@ -119,6 +152,12 @@ func WritePlan(w io.Writer, p *Plan) error {
 
 // Run runs the specs against the target and returns the conformance result.
 // Ginkgo runs a suite once per process, so Run can be called only once.
+//
+// A preflight comes first. When it finds the user's mistake (no API at the
+// base URL, a refused key) Run returns an error wrapping ErrConfig and no
+// result. When the target does not answer at all, it returns a result whose
+// every selected spec is an ERROR with the cause, and an error wrapping
+// ErrUnreachable: the specs are not run.
 func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, error) {
 	runMu.Lock()
 	defer runMu.Unlock()
@@ -127,13 +166,32 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, err
 	}
 	ran = true
 	rt = newRuntime(cfg)
+	rt.status.total = plan.Selected()
+	if cfg.Status != nil && !cfg.Verbose {
+		stop := rt.status.draw(cfg.Status, statusTick)
+		defer stop()
+	}
 	started := time.Now()
+	if err := rt.preflight(ctx); errors.Is(err, ErrUnreachable) {
+		return conformance(cfg, plan, started, unansweredSpecs(plan, err.Error()), ctx.Err() != nil), err
+	} else if err != nil {
+		return nil, err
+	}
 	out := io.Discard
 	if cfg.Verbose && cfg.Out != nil {
 		out = cfg.Out
 	}
 	sc, rc := ginkgoConfig(cfg, out)
 	RunSpecs(failRecorder{}, suiteName, sc, rc)
+	interrupted := ctx.Err() != nil || interruptedReport(lastReport)
+	return conformance(cfg, plan, started, specResults(lastReport, rt.red, interrupted), interrupted), nil
+}
+
+// statusTick is how often the live status line is redrawn.
+const statusTick = 250 * time.Millisecond
+
+// conformance is the run's result from its spec results.
+func conformance(cfg Config, plan *Plan, started time.Time, specs []reports.SpecResult, interrupted bool) *reports.Conformance {
 	conf := &reports.Conformance{
 		Schema:      reports.SchemaConformance,
 		ToolVersion: cfg.ToolVersion,
@@ -144,20 +202,32 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, err
 		Strict:      cfg.Strict,
 		Started:     started.UTC(),
 		Finished:    time.Now().UTC(),
-		Interrupted: ctx.Err() != nil,
+		Interrupted: interrupted,
 		Calls:       rt.meter.Calls(),
 		MaxCalls:    plan.MaxCalls,
 		Waited429:   rt.meter.Waited429(),
 		Tokens:      rt.meter.Tokens(),
 	}
-	if conf.Model == "" {
-		conf.Model = cfg.Model
-	}
-	specs := specResults(lastReport, rt.red, conf.Interrupted || interruptedReport(lastReport))
-	conf.Interrupted = conf.Interrupted || interruptedReport(lastReport)
 	conf.Clauses, conf.Counts, conf.ExitCode = reports.Aggregate(specs, cfg.Strict)
-	return conf, nil
+	return conf
 }
+
+// unansweredSpecs is the result of a run whose target never answered: every
+// selected spec an ERROR with the cause.
+func unansweredSpecs(plan *Plan, cause string) []reports.SpecResult {
+	out := make([]reports.SpecResult, 0, len(plan.Specs))
+	for _, s := range plan.Specs {
+		res := reports.SpecResult{Clause: s.Clause, Name: s.Name, Outcome: reports.OutcomeErrored, Detail: cause}
+		if !s.Selected {
+			res.Outcome, res.Detail = reports.OutcomeSkipped, notSelected
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// notSelected is why a filtered-out spec did not run.
+const notSelected = "not selected by --label-filter/--focus"
 
 // failRecorder stands in for testing.T: RunSpecs reports a failed suite by
 // calling Fail, which the verdicts already say.
@@ -241,7 +311,7 @@ func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) repo
 		case interrupted:
 			details = []string{"not run: the run was interrupted"}
 		default:
-			details = []string{"not selected by --label-filter/--focus"}
+			details = []string{notSelected}
 		}
 	case sr.State == types.SpecStateFailed && !erroredEntry:
 		res.Outcome = reports.OutcomeViolated

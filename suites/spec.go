@@ -22,18 +22,22 @@ type runtime struct {
 	client  *target.Client
 	pacer   *Pacer
 	meter   *Meter
+	status  *status
 	red     target.Redactor
 	unknown string // an unknown cai_ key (AUTH-2)
 
 	// What the specs of other clauses need to know of the target, found once
-	// on first need (setup, not a test): the chat and models paths that route
-	// and the model bound to the key. A spec of CHAT-2 then judges CHAT-2 even
-	// when {root}/v1/chat/completions is missing (ROUTE-1 says so) or "default"
-	// is refused (MODEL-2 says so).
+	// before the specs (setup, not a test): the chat and models paths that
+	// route and the model bound to the key. A spec of CHAT-2 then judges CHAT-2
+	// even when {root}/v1/chat/completions is missing (ROUTE-1 says so) or
+	// "default" is refused (MODEL-2 says so).
 	discoverOnce sync.Once
 	unreachable  error // the first discovery call got no HTTP answer
 	chatPath     string
 	modelsPath   string
+	noChat       bool // every chat route tried answered 404
+	noModels     bool // every models route tried answered 404
+	keyRefused   *target.Exchange
 	model        string
 	capTokens    bool // ordinary calls carry max_tokens (the target accepts it)
 }
@@ -47,38 +51,37 @@ func newRuntime(cfg Config) *runtime {
 	if timeout <= 0 {
 		timeout = target.DefaultTimeout
 	}
-	base := target.NewHTTPClient(timeout).Transport
-	client := target.NewClient(cfg.Root, target.WithTimeout(timeout),
-		target.WithTransport(&pacedTransport{base: base, pacer: pacer, meter: meter}))
+	st := newStatus(meter, 0)
+	client := newPacedClient(cfg.Root, pacer, meter, timeout, st)
 	unknown := unknownKey()
-	return &runtime{cfg: cfg, client: client, pacer: pacer, meter: meter, red: cfg.Redactor(unknown), unknown: unknown}
+	return &runtime{cfg: cfg, client: client, pacer: pacer, meter: meter, status: st, red: cfg.Redactor(unknown), unknown: unknown}
 }
 
 // discoveryCalls is what discover spends, counted in the plan.
-const discoveryCalls = 4
+const discoveryCalls = 6
 
 // discover finds the routes and the bound model. A route counts as there when
 // an unauthenticated call to it is anything but 404: a refusal proves routing
-// without spending a token.
+// without spending a token. Each route has one fallback, the alias a target
+// missing it would most likely still serve.
 func (r *runtime) discover(ctx context.Context) {
 	r.discoverOnce.Do(func() {
-		r.chatPath, r.modelsPath = target.PathChat, target.PathModels
-		ex, err := r.client.Do(ctx, target.Request{Method: "POST", Path: target.PathChat, Auth: authHeader(""), Body: chat()})
-		var netErr *target.NetError
-		if errors.As(err, &netErr) && ctx.Err() == nil {
-			// Every spec would wait out its own timeout: end them all at once.
-			r.unreachable = err
-			return
+		var found bool
+		r.chatPath, found, r.unreachable = r.probe(ctx, "POST", target.PathChat, target.PathAliasChatComp)
+		if r.unreachable != nil {
+			return // every spec would wait out its own timeout: end them all at once
 		}
-		if err == nil && ex.Status == http.StatusNotFound {
-			r.chatPath = target.PathAliasChatComp
-		}
-		if ex, err := r.client.Do(ctx, target.Request{Path: target.PathModels, Auth: authHeader("")}); err == nil && ex.Status == http.StatusNotFound {
-			r.modelsPath = "/models"
-		}
-		if ex, err := r.client.Do(ctx, target.Request{Path: r.modelsPath, Key: r.cfg.Keys.API}); err == nil && ex.Status == http.StatusOK {
-			if ids, err := ModelIDs(ex.Body); err == nil && len(ids) > 0 {
-				r.model = ids[0]
+		r.noChat = !found
+		r.modelsPath, found, _ = r.probe(ctx, "GET", target.PathModels, "/models")
+		r.noModels = !found
+		if ex, err := r.client.Do(ctx, target.Request{Path: r.modelsPath, Key: r.cfg.Keys.API}); err == nil {
+			switch ex.Status {
+			case http.StatusOK:
+				if ids, err := ModelIDs(ex.Body); err == nil && len(ids) > 0 {
+					r.model = ids[0]
+				}
+			case http.StatusUnauthorized:
+				r.keyRefused = ex
 			}
 		}
 		if r.model == "" {
@@ -88,13 +91,59 @@ func (r *runtime) discover(ctx context.Context) {
 		// token. A target that refuses max_tokens (a CHAT-5 violation, which
 		// CHAT-5 reports) is then called without it, so that one broken option
 		// does not fail every chat clause.
-		capped := target.ChatRequest{Model: r.model, Messages: []target.Message{{Role: "user", Content: prompt}}, MaxTokens: smallMaxTokens}
-		if r.model == "" {
+		capped := target.ChatRequest{Model: r.boundModel(), Messages: []target.Message{{Role: "user", Content: prompt}}, MaxTokens: smallMaxTokens}
+		if capped.Model == "" {
 			capped.Model = "default"
 		}
-		ex, err = r.client.Do(ctx, target.Request{Method: "POST", Path: r.chatPath, Key: r.cfg.Keys.API, Body: target.JSON(capped)})
+		ex, err := r.client.Do(ctx, target.Request{Method: "POST", Path: r.chatPath, Key: r.cfg.Keys.API, Body: target.JSON(capped)})
 		r.capTokens = err != nil || !refusesOption(ex.Status)
 	})
+}
+
+// probe calls path, then fallback if path is 404, without credentials: the
+// path that routes (path when neither does), whether one did, and the network
+// error when the first call got no HTTP answer.
+func (r *runtime) probe(ctx context.Context, method, path, fallback string) (string, bool, error) {
+	for i, p := range []string{path, fallback} {
+		req := target.Request{Method: method, Path: p, Auth: authHeader("")}
+		if method == "POST" {
+			req.Body = chat()
+		}
+		ex, err := r.client.Do(ctx, req)
+		var netErr *target.NetError
+		if i == 0 && errors.As(err, &netErr) && ctx.Err() == nil {
+			return path, false, err
+		}
+		if err != nil || ex.Status != http.StatusNotFound {
+			return p, true, nil
+		}
+	}
+	return path, false, nil
+}
+
+// ErrUnreachable marks a run stopped before the specs because the target gave
+// no HTTP answer (network, TLS, timeout): every spec is an ERROR.
+var ErrUnreachable = errors.New("the target did not answer")
+
+// preflight runs discovery before the specs and stops a run that could only
+// report the user's mistake as the target's failures: no API at the base URL,
+// a refused key (ErrConfig), or a target that does not answer (ErrUnreachable).
+// A target missing one route only is left to the specs of that route.
+func (r *runtime) preflight(ctx context.Context) error {
+	r.status.begin("preflight")
+	r.discover(ctx)
+	switch {
+	case r.unreachable != nil:
+		return fmt.Errorf("%w: %s", ErrUnreachable, r.red.String(r.unreachable.Error()))
+	case r.noChat && r.noModels:
+		return configErrorf("no Carpathian AI API at this base URL: POST {root}%s and {root}%s, GET {root}%s and {root}%s "+
+			"all answered 404, with {root} = %s; give the API's base URL, like https://api.carpathian.ai/ai/v1",
+			target.PathChat, target.PathAliasChatComp, target.PathModels, "/models", r.cfg.Root)
+	case r.keyRefused != nil && !r.noModels:
+		return configErrorf("the --api-key (%s) was refused (401) by GET %s: check the key (if the key is right, the target breaks ROUTE-4/AUTH)",
+			target.Redact(r.cfg.Keys.API), r.keyRefused.URL)
+	}
+	return nil
 }
 
 // refusesOption tells whether a status refuses the request's content (400,

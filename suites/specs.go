@@ -8,6 +8,10 @@ import . "github.com/onsi/ginkgo/v2"
 // line after another, in the order of the contract, with the rate-limit
 // workflow last so that its quiet period follows everything else.
 var _ = Describe(suiteName, func() {
+	// The live status line follows the specs (Ginkgo's report hooks would
+	// also run in the plan's dry run).
+	BeforeEach(func() { rt.status.begin(parseLabels(CurrentSpecReport().Labels()).Clause) })
+	AfterEach(func() { rt.status.end() })
 	Describe("routes and base URLs", routeSpecs)
 	Describe("the models endpoint", modelsSpecs)
 	Describe("model binding", modelSpecs)

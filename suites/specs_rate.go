@@ -25,7 +25,10 @@ func rateSpecs() {
 		quietBurst := func(ctx SpecContext) *burstResult {
 			GinkgoHelper()
 			reachable(ctx)
-			if err := rt.pacer.Quiet(ctx); err != nil {
+			rt.status.waiting("the quiet window before the RATE burst", rt.pacer.QuietDelay())
+			err := rt.pacer.Quiet(ctx)
+			rt.status.waited()
+			if err != nil {
 				errored(err)
 			}
 			b, err := fire(ctx, n, ordinaryChat(ctx), chatPath(ctx))
@@ -56,7 +59,7 @@ func rateSpecs() {
 			if !ok {
 				// Perhaps a fixed window's boundary fell inside the burst: try once
 				// more half a window later, where it cannot fall again.
-				if err := sleepCtx(ctx, rt.cfg.Limit.Window/2); err != nil {
+				if err := rt.status.sleep(ctx, rt.cfg.Limit.Window/2, "half a window before RATE-1's second try"); err != nil {
 					errored(err)
 				}
 				first = quietBurst(ctx)
@@ -92,7 +95,7 @@ func rateSpecs() {
 				Skip("no 429 was provoked (see RATE-1)")
 			}
 			wait := RetryWait(refusals, rt.cfg.Limit.Window, time.Now())
-			if err := sleepCtx(ctx, wait+50*time.Millisecond); err != nil {
+			if err := rt.status.sleep(ctx, wait+50*time.Millisecond, "Retry-After before the RATE-3 recovery call"); err != nil {
 				errored(err)
 			}
 			ex := rawCall(ctx)
@@ -102,7 +105,7 @@ func rateSpecs() {
 			}
 			// Retry-After may be shorter than the limiter's memory: a whole window
 			// after the last call of the burst, any limiter serves again.
-			if err := sleepCtx(ctx, time.Until(second.done.Add(PaceWindow(rt.cfg.Limit.Window)))); err != nil {
+			if err := rt.status.sleep(ctx, time.Until(second.done.Add(PaceWindow(rt.cfg.Limit.Window))), "a whole window after the burst"); err != nil {
 				errored(err)
 			}
 			again := rawCall(ctx)

@@ -51,10 +51,25 @@ func (m *Meter) take() error {
 // pacedTransport is the one road every request of a run takes, the SDK's
 // included: it keeps the budget, paces under the limit, waits out 429s
 // (outside bursts), counts tokens and records exchanges for evidence.
+//
+// It also owns the per-call timeout: each attempt (send and read the body)
+// gets its own deadline once the pacer has let it go, so that the tool's own
+// waits (pacing, 429s) never count against the target. The http.Client above
+// it therefore has no overall Timeout.
 type pacedTransport struct {
-	base  http.RoundTripper
-	pacer *Pacer
-	meter *Meter
+	base    http.RoundTripper
+	pacer   *Pacer
+	meter   *Meter
+	timeout time.Duration // per attempt; 0: none
+	status  *status       // what the run is waiting for (nil: not shown)
+}
+
+// newPacedClient is a client whose every call takes the paced transport,
+// timing out each attempt after timeout. The client's own timeout would also
+// run while the pacer holds a call back, so it has none.
+func newPacedClient(root target.Root, pacer *Pacer, meter *Meter, timeout time.Duration, st *status) *target.Client {
+	return target.NewClient(root, target.WithTimeout(0), target.WithTransport(&pacedTransport{
+		base: target.NewHTTPClient(timeout).Transport, pacer: pacer, meter: meter, timeout: timeout, status: st}))
 }
 
 type ctxKey int
@@ -115,11 +130,18 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if raw {
 			t.pacer.Record()
-		} else if err := t.pacer.Wait(ctx); err != nil {
-			return nil, err
+		} else {
+			if d := t.pacer.Delay(time.Now()); d > 0 {
+				t.status.waiting("pacing under the limit", d)
+			}
+			err := t.pacer.Wait(ctx)
+			t.status.waited()
+			if err != nil {
+				return nil, err
+			}
 		}
 		start := time.Now()
-		resp, err := t.base.RoundTrip(req)
+		resp, err := t.attempt(req)
 		if err != nil {
 			return nil, err
 		}
@@ -136,10 +158,38 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, target.DefaultMaxBody))
 		resp.Body.Close()
 		t.meter.waited429.Add(1)
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := t.status.sleep(ctx, wait, "a 429 (Retry-After) before retrying"); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// attempt sends the request once under the per-call timeout, which lasts
+// until the response body is closed.
+func (t *pacedTransport) attempt(req *http.Request) (*http.Response, error) {
+	if t.timeout <= 0 {
+		return t.base.RoundTrip(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose ends an attempt's deadline when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 // observe reads a served body (capped) to count its tokens, hands the body on

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
 	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
@@ -34,9 +37,7 @@ func flakyTarget(t *testing.T, refuse int64) (*httptest.Server, *atomic.Int64) {
 func pacedClient(srv *httptest.Server, max int64) (*target.Client, *Meter) {
 	meter := &Meter{max: max}
 	pacer := NewPacer(target.Limit{N: 100, Window: 20 * time.Millisecond})
-	base := target.NewHTTPClient(5 * time.Second).Transport
-	client := target.NewClient(target.MustParseBaseURL(srv.URL+"/ai"), target.WithTransport(&pacedTransport{base: base, pacer: pacer, meter: meter}))
-	return client, meter
+	return newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), pacer, meter, 5*time.Second, nil), meter
 }
 
 func TestTransportWaitsOut429AndCounts(t *testing.T) {
@@ -97,5 +98,53 @@ func TestRecorderKeepsTheExchange(t *testing.T) {
 	ev := exs[0].Evidence(target.NewRedactor("cai_secret0123456789"))
 	if ev.RequestHeaders["Authorization"] != "Bearer cai_…6789" {
 		t.Errorf("evidence Authorization = %q", ev.RequestHeaders["Authorization"])
+	}
+}
+
+// The per-call timeout covers each attempt, never the pacer's wait: with a
+// timeout far below the pacing delay, every call (the SDK's too) is served.
+func TestTimeoutExcludesPacing(t *testing.T) {
+	srv, calls := flakyTarget(t, 0)
+	const timeout = 100 * time.Millisecond
+	pacer := NewPacer(target.Limit{N: 1, Window: 250 * time.Millisecond}) // a call per ~290 ms
+	client := newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), pacer, &Meter{}, timeout, nil)
+	start := time.Now()
+	for i := range 2 {
+		if ex, err := client.Do(context.Background(), target.Request{Method: "POST", Path: target.PathChat, Body: []byte(`{}`)}); err != nil || ex.Status != 200 {
+			t.Fatalf("call %d: %v, %v; want it served after the pacer's wait", i, ex, err)
+		}
+	}
+	sdk := openai.NewClient(option.WithBaseURL(srv.URL+"/ai/v1"), option.WithAPIKey("cai_0123456789"),
+		option.WithMaxRetries(0), option.WithHTTPClient(client.HTTP()))
+	if _, err := sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "default",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+		t.Fatalf("an SDK call after the pacer's wait: %v", err)
+	}
+	if waited := time.Since(start); waited < 2*PaceWindow(pacer.Limit().Window) || calls.Load() != 3 {
+		t.Fatalf("%d calls in %s: the pacer did not hold them back, the test proves nothing", calls.Load(), waited)
+	}
+}
+
+// An attempt slower than the timeout still times out, as a network error.
+func TestTimeoutCoversTheAttempt(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush() // the headers come in time, the body does not
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	t.Cleanup(srv.Close)
+	pacer := NewPacer(target.Limit{N: 100, Window: time.Second})
+	client := newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), pacer, &Meter{}, 100*time.Millisecond, nil)
+	start := time.Now()
+	_, err := client.Do(context.Background(), target.Request{Path: target.PathModels})
+	var netErr *target.NetError
+	if !errors.As(err, &netErr) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a body slower than the timeout: %v; want a timed-out NetError", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("timed out after %s, want about 100ms", d)
 	}
 }

@@ -1,0 +1,71 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestStatusLine(t *testing.T) {
+	m := &Meter{}
+	m.calls.Store(57)
+	s := newStatus(m, 39)
+	s.begin("RATE-2")
+	for range 12 {
+		s.end()
+	}
+	now := time.Now()
+	if got, want := s.line(now), "check: 12/39 specs · RATE-2 · 57 calls"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+	s.waiting("the quiet window before the RATE burst", 58*time.Second)
+	if got := s.line(time.Now()); !strings.HasSuffix(got, " · waiting 58s: the quiet window before the RATE burst") {
+		t.Errorf("while waiting, line = %q", got)
+	}
+	s.waited()
+	if got := s.line(now); strings.Contains(got, "waiting") {
+		t.Errorf("after the wait, line = %q", got)
+	}
+	var nilStatus *status // the transport's status when none is shown
+	nilStatus.waiting("x", time.Second)
+	nilStatus.begin("X")
+	nilStatus.end()
+	if err := nilStatus.sleep(context.Background(), time.Millisecond, "x"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the drawing goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+func TestStatusDrawErasesAtTheEnd(t *testing.T) {
+	var out syncBuffer
+	s := newStatus(&Meter{}, 3)
+	s.begin("AUTH-2")
+	stop := s.draw(&out, time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	stop()
+	got := out.String()
+	if !strings.Contains(got, eraseLine+"check: 0/3 specs · AUTH-2 · 0 calls") || !strings.HasSuffix(got, eraseLine) {
+		t.Errorf("drawn %q: want the line redrawn in place and erased at the end", got)
+	}
+	if strings.Contains(got, "\n") {
+		t.Errorf("the status line wrote a newline: %q", got)
+	}
+	if l := truncate(strings.Repeat("x", 300), statusWidth); len([]rune(l)) != statusWidth {
+		t.Errorf("truncate kept %d runes, want %d", len([]rune(l)), statusWidth)
+	}
+}
