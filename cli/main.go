@@ -17,8 +17,15 @@ import (
 )
 
 // Version is set at build time (-ldflags "-X .../cli.Version=v1.2.3"); a
-// plain go build or go install falls back to what the module knows.
-var Version = buildVersion()
+// plain go build or go install falls back to what the module knows. The
+// linker can only set a variable initialised with a constant, hence init.
+var Version = ""
+
+func init() {
+	if Version == "" {
+		Version = buildVersion()
+	}
+}
 
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
