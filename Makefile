@@ -12,8 +12,12 @@ run: build ## conformance run against the embedded reference server
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/carpathian-conform
 
+MATRIX := out/mutation-matrix.txt
+
 test: lint ## everything CI checks; stays well under 10 minutes
-	$(GO) test -count=1 -timeout 9m ./...
+	@mkdir -p out && rm -f $(MATRIX)
+	SELFTEST_MATRIX_FILE=$(CURDIR)/$(MATRIX) $(GO) test -count=1 -timeout 9m ./...
+	@cat $(MATRIX)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \

@@ -215,6 +215,13 @@ func TestSelfTest(t *testing.T) {
 	fmt.Fprintf(&b, "mutation matrix (%d deviations, %s):\n", len(matrix), time.Since(start).Round(time.Second))
 	reports.Table(&b, "", []string{"deviation", "clause", "caught as", "other clauses not PASS"}, matrix, nil)
 	t.Log("\n" + b.String())
+	// make test shows the matrix: go test prints a passing package's output
+	// only under -v, so it goes to a file the Makefile prints.
+	if path := os.Getenv("SELFTEST_MATRIX_FILE"); path != "" {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Errorf("writing the matrix: %v", err)
+		}
+	}
 }
 
 // checkConformant: every clause PASS (INFO for INFO clauses), exit 0.
