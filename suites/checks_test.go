@@ -1,10 +1,13 @@
 package suites
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/onsi/gomega"
 
 	"github.com/carpathian-ai/carpathian-conform/target"
 )
@@ -24,246 +27,329 @@ const goodChat = `{"id":"chatcmpl-1","object":"chat.completion","created":170000
 func mustObject(t *testing.T, body string) Object {
 	t.Helper()
 	obj, err := DecodeObject([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	NewWithT(t).Expect(err).NotTo(HaveOccurred(), "test body %s", body)
 	return obj
 }
 
+// refusal is a case a check must refuse, and what its message must name.
+type refusal struct {
+	name, in, want string
+}
+
 func TestDecodeObject(t *testing.T) {
-	for _, bad := range []string{"", "[]", `"x"`, "{", `{"a":1} {"b":2}`, "<html>"} {
-		if _, err := DecodeObject([]byte(bad)); err == nil {
-			t.Errorf("DecodeObject(%q) accepted", bad)
-		}
+	for _, c := range []refusal{
+		{"empty", "", "body is not JSON"},
+		{"array", "[]", "JSON but not an object"},
+		{"string", `"x"`, "JSON but not an object"},
+		{"truncated", "{", "body is not JSON"},
+		{"two objects", `{"a":1} {"b":2}`, "more than one JSON value"},
+		{"html", "<html>", "body is not JSON"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := DecodeObject([]byte(c.in))
+			NewWithT(t).Expect(err).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
-	if _, err := DecodeObject([]byte(" {\"a\":1}\n")); err != nil {
-		t.Errorf("DecodeObject rejected an object: %v", err)
-	}
+	t.Run("object", func(t *testing.T) {
+		NewWithT(t).Expect(DecodeObject([]byte(" {\"a\":1}\n"))).To(Equal(Object{"a": json.Number("1")}))
+	})
 }
 
 func TestCheckJSONContentType(t *testing.T) {
-	good := []string{"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"}
-	bad := []string{"", "text/plain", "text/event-stream", "application/jsonx", "application/json; ="}
-	for _, ct := range good {
-		h := http.Header{"Content-Type": {ct}}
-		if err := CheckJSONContentType(h); err != nil {
-			t.Errorf("%q: %v", ct, err)
-		}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"} {
+		t.Run(ct, func(t *testing.T) {
+			NewWithT(t).Expect(CheckJSONContentType(http.Header{"Content-Type": {ct}})).To(Succeed())
+		})
 	}
-	for _, ct := range bad {
-		h := http.Header{}
-		if ct != "" {
-			h.Set("Content-Type", ct)
-		}
-		if err := CheckJSONContentType(h); err == nil {
-			t.Errorf("%q accepted", ct)
-		}
+	for _, c := range []refusal{
+		{"none", "", "no Content-Type, want application/json"},
+		{"text", "text/plain", `Content-Type "text/plain", want application/json`},
+		{"event stream", "text/event-stream", `Content-Type "text/event-stream", want application/json`},
+		{"jsonx", "application/jsonx", `Content-Type "application/jsonx", want application/json`},
+		{"bad parameter", "application/json; =", `Content-Type "application/json; =" does not parse`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.Header{}
+			if c.in != "" {
+				h.Set("Content-Type", c.in)
+			}
+			NewWithT(t).Expect(CheckJSONContentType(h)).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
 
 func TestCheckServed(t *testing.T) {
-	if err := CheckServed(exchange(200, "application/json", goodChat)); err != nil {
-		t.Errorf("good chat: %v", err)
-	}
-	if err := CheckServed(exchange(201, "text/plain", goodChat)); err != nil {
-		t.Errorf("201 with a completion is served (the status is CHAT-1's): %v", err)
-	}
-	bad := map[string]*target.Exchange{
-		"404":             exchange(404, "application/json", `{"error":{"message":"no"}}`),
-		"429":             exchange(429, "application/json", `{"error":{"message":"slow down"}}`),
-		"not JSON":        exchange(200, "text/html", "<html>"),
-		"text_completion": exchange(200, "application/json", `{"object":"text_completion","choices":[{"text":"ok"}]}`),
-		"legacy choices":  exchange(200, "application/json", `{"choices":[{"text":"ok","index":0}]}`),
-		"error as 200":    exchange(200, "application/json", `{"error":{"message":"bad key"}}`),
-	}
-	for name, ex := range bad {
-		if err := CheckServed(ex); err == nil {
-			t.Errorf("%s accepted", name)
-		}
+	t.Run("good chat", func(t *testing.T) {
+		NewWithT(t).Expect(CheckServed(exchange(200, "application/json", goodChat))).To(Succeed())
+	})
+	t.Run("201 with a completion", func(t *testing.T) {
+		NewWithT(t).Expect(CheckServed(exchange(201, "text/plain", goodChat))).
+			To(Succeed(), "a 201 with a completion is served (the status is CHAT-1's)")
+	})
+	for _, c := range []struct {
+		name string
+		ex   *target.Exchange
+		want string
+	}{
+		{"404", exchange(404, "application/json", `{"error":{"message":"no"}}`), "status 404, want 200"},
+		{"429", exchange(429, "application/json", `{"error":{"message":"slow down"}}`), "status 429, want 200"},
+		{"not JSON", exchange(200, "text/html", "<html>"), "body is not JSON"},
+		{"text_completion", exchange(200, "application/json", `{"object":"text_completion","choices":[{"text":"ok"}]}`),
+			`legacy "text_completion" shape`},
+		{"legacy choices", exchange(200, "application/json", `{"choices":[{"text":"ok","index":0}]}`),
+			"choices[0] has text but no message"},
+		{"error as 200", exchange(200, "application/json", `{"error":{"message":"bad key"}}`),
+			"status 200 but the body is an error"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckServed(c.ex)).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
 
 func TestCheckChatEnvelope(t *testing.T) {
-	if err := CheckChatEnvelope(exchange(200, "application/json; charset=utf-8", goodChat)); err != nil {
-		t.Error(err)
-	}
-	for name, ex := range map[string]*target.Exchange{
-		"201":        exchange(201, "application/json", goodChat),
-		"text/plain": exchange(200, "text/plain", goodChat),
-		"array":      exchange(200, "application/json", "[]"),
+	t.Run("good chat", func(t *testing.T) {
+		NewWithT(t).Expect(CheckChatEnvelope(exchange(200, "application/json; charset=utf-8", goodChat))).To(Succeed())
+	})
+	for _, c := range []struct {
+		name string
+		ex   *target.Exchange
+		want string
+	}{
+		{"201", exchange(201, "application/json", goodChat), "status 201, want 200"},
+		{"text/plain", exchange(200, "text/plain", goodChat), `Content-Type "text/plain", want application/json`},
+		{"array", exchange(200, "application/json", "[]"), "JSON but not an object"},
 	} {
-		if CheckChatEnvelope(ex) == nil {
-			t.Errorf("%s accepted", name)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckChatEnvelope(c.ex)).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
 
 func TestCheckChatChoices(t *testing.T) {
-	if err := CheckChatChoices(mustObject(t, goodChat)); err != nil {
-		t.Error(err)
-	}
-	if err := CheckChatChoices(mustObject(t, `{"choices":[{"message":{"content":""}}]}`)); err != nil {
-		t.Errorf("an empty string is a string: %v", err)
-	}
-	for _, bad := range []string{`{}`, `{"choices":[]}`, `{"choices":{}}`, `{"choices":[1]}`,
-		`{"choices":[{"text":"ok"}]}`, `{"choices":[{"message":{"content":null}}]}`, `{"choices":[{"message":{"content":["a"]}}]}`} {
-		if CheckChatChoices(mustObject(t, bad)) == nil {
-			t.Errorf("%s accepted", bad)
-		}
+	t.Run("good chat", func(t *testing.T) {
+		NewWithT(t).Expect(CheckChatChoices(mustObject(t, goodChat))).To(Succeed())
+	})
+	t.Run("empty content", func(t *testing.T) {
+		NewWithT(t).Expect(CheckChatChoices(mustObject(t, `{"choices":[{"message":{"content":""}}]}`))).
+			To(Succeed(), "an empty string is a string")
+	})
+	for _, c := range []refusal{
+		{"no choices", `{}`, "choices is missing or null, want an array"},
+		{"empty choices", `{"choices":[]}`, "choices is empty"},
+		{"choices object", `{"choices":{}}`, "choices is an object, want an array"},
+		{"choice number", `{"choices":[1]}`, "choices[0] is a number (1), want an object"},
+		{"legacy text", `{"choices":[{"text":"ok"}]}`, "choices[0].message is missing or null, want an object"},
+		{"null content", `{"choices":[{"message":{"content":null}}]}`, "choices[0].message.content is missing or null, want a string"},
+		{"array content", `{"choices":[{"message":{"content":["a"]}}]}`, "choices[0].message.content is an array, want a string"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckChatChoices(mustObject(t, c.in))).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
 
 func TestCheckChatUsage(t *testing.T) {
-	u, err := CheckChatUsage(mustObject(t, goodChat))
-	if err != nil || u.TotalTokens != 6 || u.PromptTokens != 5 || u.CompletionTokens != 1 {
-		t.Errorf("good usage: %+v %v", u, err)
-	}
-	if _, err := CheckChatUsage(mustObject(t, `{"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}}`)); err != nil {
-		t.Errorf("zero usage: %v", err)
-	}
-	for _, bad := range []string{`{}`, `{"usage":null}`,
-		`{"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":7}}`,
-		`{"usage":{"prompt_tokens":"5","completion_tokens":"1","total_tokens":"6"}}`,
-		`{"usage":{"prompt_tokens":5.5,"completion_tokens":0.5,"total_tokens":6}}`,
-		`{"usage":{"prompt_tokens":-1,"completion_tokens":1,"total_tokens":0}}`,
-		`{"usage":{"prompt_tokens":5,"completion_tokens":1}}`} {
-		if _, err := CheckChatUsage(mustObject(t, bad)); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
+	t.Run("good chat", func(t *testing.T) {
+		NewWithT(t).Expect(CheckChatUsage(mustObject(t, goodChat))).
+			To(Equal(target.Usage{PromptTokens: 5, CompletionTokens: 1, TotalTokens: 6}))
+	})
+	t.Run("zero usage", func(t *testing.T) {
+		NewWithT(t).Expect(CheckChatUsage(mustObject(t, `{"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}}`))).
+			To(Equal(target.Usage{}))
+	})
+	for _, c := range []refusal{
+		{"no usage", `{}`, "usage is missing or null, want an object"},
+		{"null usage", `{"usage":null}`, "usage is missing or null, want an object"},
+		{"wrong total", `{"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":7}}`,
+			"usage.total_tokens 7 != prompt_tokens 5 + completion_tokens 1"},
+		{"strings", `{"usage":{"prompt_tokens":"5","completion_tokens":"1","total_tokens":"6"}}`,
+			"usage.prompt_tokens is a string, want an integer"},
+		{"fractions", `{"usage":{"prompt_tokens":5.5,"completion_tokens":0.5,"total_tokens":6}}`,
+			"usage.prompt_tokens is 5.5, want an integer"},
+		{"negative", `{"usage":{"prompt_tokens":-1,"completion_tokens":1,"total_tokens":0}}`,
+			"usage.prompt_tokens is -1, want >= 0"},
+		{"no total", `{"usage":{"prompt_tokens":5,"completion_tokens":1}}`,
+			"usage.total_tokens is missing or null, want an integer"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := CheckChatUsage(mustObject(t, c.in))
+			NewWithT(t).Expect(err).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
 
 func TestCheckChatFields(t *testing.T) {
-	if err := CheckChatFields(mustObject(t, goodChat)); err != nil {
-		t.Error(err)
-	}
-	extra := strings.Replace(goodChat, `"model":"m"`, `"model":"org/m","system_fingerprint":"x","x_extra":{"a":1}`, 1)
-	if err := CheckChatFields(mustObject(t, extra)); err != nil {
-		t.Errorf("extra fields: %v", err)
-	}
-	for name, body := range map[string]string{
-		"no id":        strings.Replace(goodChat, `"id":"chatcmpl-1",`, "", 1),
-		"chunk":        strings.Replace(goodChat, `"chat.completion"`, `"chat.completion.chunk"`, 1),
-		"created date": strings.Replace(goodChat, `1700000000`, `"2024-01-01"`, 1),
-		"no finish":    strings.Replace(goodChat, `,"finish_reason":"stop"`, "", 1),
-		"role user":    strings.Replace(goodChat, `"assistant"`, `"user"`, 1),
-		"index 1":      strings.Replace(goodChat, `"index":0`, `"index":1`, 1),
-		"no choices":   `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[]}`,
+	t.Run("good chat", func(t *testing.T) {
+		NewWithT(t).Expect(CheckChatFields(mustObject(t, goodChat))).To(Succeed())
+	})
+	t.Run("extra fields", func(t *testing.T) {
+		extra := strings.Replace(goodChat, `"model":"m"`, `"model":"org/m","system_fingerprint":"x","x_extra":{"a":1}`, 1)
+		NewWithT(t).Expect(CheckChatFields(mustObject(t, extra))).To(Succeed())
+	})
+	for _, c := range []refusal{
+		{"no id", strings.Replace(goodChat, `"id":"chatcmpl-1",`, "", 1), "id is missing or null, want a non-empty string"},
+		{"chunk", strings.Replace(goodChat, `"chat.completion"`, `"chat.completion.chunk"`, 1),
+			`object is "chat.completion.chunk", want "chat.completion"`},
+		{"created date", strings.Replace(goodChat, `1700000000`, `"2024-01-01"`, 1), "created is a string, want an integer"},
+		{"no finish", strings.Replace(goodChat, `,"finish_reason":"stop"`, "", 1),
+			"choices[0].finish_reason is missing or null, want a string"},
+		{"role user", strings.Replace(goodChat, `"assistant"`, `"user"`, 1), `choices[0].message.role is "user", want "assistant"`},
+		{"index 1", strings.Replace(goodChat, `"index":0`, `"index":1`, 1), "choices[0].index is 1, want 0"},
+		{"no choices", `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[]}`, "no choices[0]"},
 	} {
-		if CheckChatFields(mustObject(t, body)) == nil {
-			t.Errorf("%s accepted", name)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckChatFields(mustObject(t, c.in))).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
 
 const goodModels = `{"object":"list","data":[{"id":"org/model","object":"model","created":1700000000,"owned_by":"carpathian"}]}`
 
 func TestCheckModels(t *testing.T) {
-	entry, err := CheckModelsList(exchange(200, "application/json; charset=utf-8", goodModels))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckModelEntry(entry); err != nil {
-		t.Error(err)
-	}
-	if err := CheckModelFields(entry); err != nil {
-		t.Error(err)
-	}
-	for name, body := range map[string]string{
-		"not list":    `{"object":"models","data":[{"id":"m","object":"model"}]}`,
-		"two":         `{"object":"list","data":[{"id":"a","object":"model"},{"id":"b","object":"model"}]}`,
-		"empty":       `{"object":"list","data":[]}`,
-		"data object": `{"object":"list","data":{}}`,
+	t.Run("good list", func(t *testing.T) {
+		g := NewWithT(t)
+		entry, err := CheckModelsList(exchange(200, "application/json; charset=utf-8", goodModels))
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(CheckModelEntry(entry)).To(Succeed())
+		g.Expect(CheckModelFields(entry)).To(Succeed())
+	})
+	for _, c := range []struct {
+		name string
+		ex   *target.Exchange
+		want string
+	}{
+		{"not list", exchange(200, "application/json", `{"object":"models","data":[{"id":"m","object":"model"}]}`),
+			`object is "models", want "list"`},
+		{"two", exchange(200, "application/json", `{"object":"list","data":[{"id":"a","object":"model"},{"id":"b","object":"model"}]}`),
+			"data holds 2 entries, want exactly 1"},
+		{"empty", exchange(200, "application/json", `{"object":"list","data":[]}`), "data holds 0 entries, want exactly 1"},
+		{"data object", exchange(200, "application/json", `{"object":"list","data":{}}`), "data is an object, want an array"},
+		{"401", exchange(401, "application/json", goodModels), "status 401, want 200"},
 	} {
-		if _, err := CheckModelsList(exchange(200, "application/json", body)); err == nil {
-			t.Errorf("%s accepted", name)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			_, err := CheckModelsList(c.ex)
+			NewWithT(t).Expect(err).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
-	if _, err := CheckModelsList(exchange(401, "application/json", goodModels)); err == nil {
-		t.Error("401 accepted")
+	for _, c := range []refusal{
+		{"entry empty id", `{"id":"","object":"model"}`, `data[0].id is "", want a non-empty string`},
+		{"entry no id", `{"object":"model"}`, "data[0].id is missing or null, want a non-empty string"},
+		{"entry engine", `{"id":"m","object":"engine"}`, `data[0].object is "engine", want "model"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckModelEntry(mustObject(t, c.in))).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
-	for _, bad := range []string{`{"id":"","object":"model"}`, `{"object":"model"}`, `{"id":"m","object":"engine"}`} {
-		if CheckModelEntry(mustObject(t, bad)) == nil {
-			t.Errorf("entry %s accepted", bad)
-		}
+	for _, c := range []refusal{
+		{"fields created string", `{"created":"2024","owned_by":"x"}`, "data[0].created is a string, want an integer"},
+		{"fields no owned_by", `{"created":1}`, "data[0].owned_by is missing or null, want a string"},
+		{"fields created fraction", `{"created":1.5,"owned_by":"x"}`, "data[0].created is 1.5, want an integer"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckModelFields(mustObject(t, c.in))).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
-	for _, bad := range []string{`{"created":"2024","owned_by":"x"}`, `{"created":1}`, `{"created":1.5,"owned_by":"x"}`} {
-		if CheckModelFields(mustObject(t, bad)) == nil {
-			t.Errorf("fields %s accepted", bad)
-		}
-	}
-	ids, err := ModelIDs([]byte(goodModels))
-	if err != nil || len(ids) != 1 || ids[0] != "org/model" {
-		t.Errorf("ModelIDs = %q, %v", ids, err)
-	}
+	t.Run("ModelIDs", func(t *testing.T) {
+		NewWithT(t).Expect(ModelIDs([]byte(goodModels))).To(Equal([]string{"org/model"}))
+	})
 }
 
 func TestCheckErrorEnvelope(t *testing.T) {
 	for _, good := range []string{`{"error":{"message":"bad key"}}`,
 		`{"error":{"message":"nope","type":null,"code":null,"param":null},"extra":1}`,
 		`{"error":{"message":"x","type":"invalid_request_error","code":"invalid_api_key"}}`} {
-		if err := CheckErrorEnvelope(exchange(401, "application/json", good)); err != nil {
-			t.Errorf("%s: %v", good, err)
-		}
+		t.Run(good, func(t *testing.T) {
+			NewWithT(t).Expect(CheckErrorEnvelope(exchange(401, "application/json", good))).To(Succeed())
+		})
 	}
-	for _, bad := range []string{"unauthorized", `{"error":"bad key"}`, `{"error":{}}`, `{"error":{"message":""}}`,
-		`{"error":{"message":" "}}`, `{"message":"bad key"}`, `{"error":{"message":5}}`} {
-		if CheckErrorEnvelope(exchange(401, "application/json", bad)) == nil {
-			t.Errorf("%s accepted", bad)
-		}
+	for _, c := range []refusal{
+		{"plain text", "unauthorized", "status 401: body is not JSON"},
+		{"error string", `{"error":"bad key"}`, `status 401: error is a string, want an object {"message": ...}`},
+		{"no message", `{"error":{}}`, "status 401: error.message is missing or null, want a non-empty string"},
+		{"empty message", `{"error":{"message":""}}`, `status 401: error.message is "", want a non-empty string`},
+		{"blank message", `{"error":{"message":" "}}`, `status 401: error.message is " ", want a non-empty string`},
+		{"no error", `{"message":"bad key"}`, "status 401: error is missing or null, want an object"},
+		{"number message", `{"error":{"message":5}}`, "status 401: error.message is 5, want a non-empty string"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckErrorEnvelope(exchange(401, "application/json", c.in))).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
 
 func TestCheckNotAnErrorAs200(t *testing.T) {
-	for _, ex := range []*target.Exchange{exchange(401, "", ""), exchange(400, "application/json", `{"error":{"message":"x"}}`),
-		exchange(500, "", "boom"), exchange(200, "application/json", goodChat)} {
-		if err := CheckNotAnErrorAs200(ex); err != nil {
-			t.Errorf("%d: %v", ex.Status, err)
-		}
+	for _, c := range []struct {
+		name string
+		ex   *target.Exchange
+	}{
+		{"401 empty", exchange(401, "", "")},
+		{"400 error envelope", exchange(400, "application/json", `{"error":{"message":"x"}}`)},
+		{"500 text", exchange(500, "", "boom")},
+		{"200 chat", exchange(200, "application/json", goodChat)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			NewWithT(t).Expect(CheckNotAnErrorAs200(c.ex)).To(Succeed())
+		})
 	}
-	for _, ex := range []*target.Exchange{exchange(200, "application/json", `{"error":{"message":"bad key"}}`),
-		exchange(302, "", ""), exchange(200, "text/plain", "error")} {
-		if CheckNotAnErrorAs200(ex) == nil {
-			t.Errorf("%d %s accepted", ex.Status, ex.Body)
-		}
+	for _, c := range []struct {
+		name string
+		ex   *target.Exchange
+		want []string
+	}{
+		{"200 error envelope", exchange(200, "application/json", `{"error":{"message":"bad key"}}`),
+			[]string{"a refusal answered as success", "the body is an error"}},
+		{"302", exchange(302, "", ""), []string{"status 302: a refusal must use a 4xx status"}},
+		{"200 text", exchange(200, "text/plain", "error"), []string{"a refusal answered as success", "body is not JSON"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := NewWithT(t)
+			err := CheckNotAnErrorAs200(c.ex)
+			for _, want := range c.want {
+				g.Expect(err).To(MatchError(ContainSubstring(want)))
+			}
+		})
 	}
 }
 
 func TestCheckStatusAndStreams(t *testing.T) {
-	if CheckStatus(exchange(401, "", ""), 401) != nil || CheckStatus(exchange(403, "", ""), 401, 403) != nil {
-		t.Error("a wanted status refused")
-	}
-	if err := CheckStatus(exchange(500, "", "boom"), 401); err == nil || !strings.Contains(err.Error(), "500") {
-		t.Errorf("CheckStatus(500) = %v", err)
-	}
-	if !IsEventStream(http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}}) || IsEventStream(http.Header{"Content-Type": {"application/json"}}) {
-		t.Error("IsEventStream")
-	}
+	g := NewWithT(t)
+	g.Expect(CheckStatus(exchange(401, "", ""), 401)).To(Succeed())
+	g.Expect(CheckStatus(exchange(403, "", ""), 401, 403)).To(Succeed())
+	g.Expect(CheckStatus(exchange(500, "", "boom"), 401)).To(MatchError(ContainSubstring("status 500, want 401: boom")))
+	g.Expect(CheckStatus(exchange(500, "", ""), 401, 403)).To(MatchError(ContainSubstring("status 500, want one of [401 403]")))
+
+	g.Expect(IsEventStream(http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}})).To(BeTrue())
+	g.Expect(IsEventStream(http.Header{"Content-Type": {"application/json"}})).To(BeFalse())
+
 	h := http.Header{"X-Ratelimit-Limit": {"60"}, "Ratelimit-Policy": {"60;w=60"}, "Content-Type": {"application/json"}}
-	if got := RateLimitHeaders(h); len(got) != 2 {
-		t.Errorf("RateLimitHeaders = %v", got)
-	}
+	g.Expect(RateLimitHeaders(h)).To(Equal(map[string]string{"X-Ratelimit-Limit": "60", "Ratelimit-Policy": "60;w=60"}))
 }
 
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	cases := map[string]time.Duration{
+	for in, want := range map[string]time.Duration{
 		"0":                                0,
 		"1":                                time.Second,
 		" 30 ":                             30 * time.Second,
 		"Thu, 01 Jan 2026 12:00:05 GMT":    5 * time.Second,
 		"Thu, 01 Jan 2026 11:59:00 GMT":    0, // past: no wait
 		"Thursday, 01-Jan-26 12:00:02 GMT": 2 * time.Second,
+	} {
+		t.Run(in, func(t *testing.T) {
+			NewWithT(t).Expect(ParseRetryAfter(in, now)).To(Equal(want))
+		})
 	}
-	for in, want := range cases {
-		got, err := ParseRetryAfter(in, now)
-		if err != nil || got != want {
-			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "-1", "soon", "1.5", "99999999999"} {
-		if _, err := ParseRetryAfter(bad, now); err == nil {
-			t.Errorf("ParseRetryAfter(%q) accepted", bad)
-		}
+	for _, c := range []refusal{
+		{"empty", "", "Retry-After is empty"},
+		{"negative", "-1", `Retry-After "-1" is negative`},
+		{"word", "soon", `Retry-After "soon" is neither seconds nor an HTTP date`},
+		{"fraction", "1.5", `Retry-After "1.5" is neither seconds nor an HTTP date`},
+		{"over a day", "99999999999", `Retry-After "99999999999" is more than a day`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseRetryAfter(c.in, now)
+			NewWithT(t).Expect(err).To(MatchError(ContainSubstring(c.want)))
+		})
 	}
 }
