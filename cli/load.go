@@ -131,6 +131,15 @@ func runLoad(env Env, args []string) error {
 	} else {
 		sayWritten(env, f.jsonPath, f.outputPath, f.htmlPath)
 	}
+	var breached []string
+	for _, r := range results {
+		if !r.Pass {
+			breached = append(breached, r.Expr)
+		}
+	}
+	if len(breached) > 0 { // the gate's verdict where CI logs look for it
+		fmt.Fprintf(env.Stderr, "carpathian-conform: load: threshold breached: %s (see the Thresholds table)\n", strings.Join(breached, ", "))
+	}
 	if run.ExitCode != ExitOK {
 		return &ExitError{Code: run.ExitCode}
 	}

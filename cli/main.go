@@ -126,7 +126,8 @@ func exitCode(env Env, err error) int {
 }
 
 func topHelp(w io.Writer) {
-	fmt.Fprintf(w, `carpathian-conform %s: does a Carpathian AI API deployment keep its contract, and how does it behave under load?
+	fmt.Fprintf(w, `carpathian-conform %s: does a Carpathian AI API deployment keep its contract,
+and how does it behave under load?
 
 Usage:
   carpathian-conform [check] [--base-url URL --api-key KEY] [flags]   conformance, clause by clause
@@ -142,7 +143,7 @@ Every flag can also be set as CARPATHIAN_<FLAG>, e.g. CARPATHIAN_API_KEY.
 Commands:
 `, Version)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		sayf(w, "  %-10s %s", c.name, c.summary)
 	}
 }
 

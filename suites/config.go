@@ -6,8 +6,6 @@
 package suites
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -96,17 +94,24 @@ func (c Config) Validate() error {
 }
 
 // Redactor hides every key of the run.
-func (c Config) Redactor(extra ...string) target.Redactor {
-	return target.NewRedactor(append(c.Keys.all(), extra...)...)
+func (c Config) Redactor() target.Redactor {
+	var named []target.NamedKey
+	for i, k := range c.Keys.all() {
+		named = append(named, target.NamedKey{Key: k, Env: flagEnv(keyFlags[i])})
+	}
+	return target.NewNamedRedactor(named...)
 }
 
-// unknownKey is a well-formed key no target knows (AUTH-2): random, never a
-// variation of a real key, so evidence never shows most of one.
-func unknownKey() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return "cai_" + hex.EncodeToString(b)
+// flagEnv is a flag's environment twin (--revoked-key: CARPATHIAN_REVOKED_KEY,
+// as the command line names it): a curl in the evidence reads the key from it.
+func flagEnv(flag string) string {
+	return "CARPATHIAN_" + strings.ToUpper(strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_"))
 }
+
+// unknownKey is a well-formed key no target knows (AUTH-2). It is made up and
+// fixed, no secret, so evidence shows it whole and its curl reproduces the
+// refusal as it is.
+const unknownKey = "cai_00000000000000000000000000000000"
 
 // oneLine collapses s to one line without terminal escapes (Ginkgo colours
 // its errors).

@@ -53,8 +53,8 @@ func newRuntime(cfg Config) *runtime {
 	}
 	st := newStatus(meter, 0)
 	client := newPacedClient(cfg.Root, pacer, meter, timeout, st)
-	unknown := unknownKey()
-	return &runtime{cfg: cfg, client: client, pacer: pacer, meter: meter, status: st, red: cfg.Redactor(unknown), unknown: unknown}
+	unknown := unknownKey
+	return &runtime{cfg: cfg, client: client, pacer: pacer, meter: meter, status: st, red: cfg.Redactor(), unknown: unknown}
 }
 
 // discoveryCalls is what discover spends, counted in the plan.
@@ -289,15 +289,36 @@ func note(format string, args ...any) {
 }
 
 func attachEvidence(exs ...*target.Exchange) {
+	attachEvidenceAs(func(string) string { return "" }, exs...)
+}
+
+// attachEvidenceAs attaches the exchanges with their curl rewritten by
+// repro ("" keeps it).
+func attachEvidenceAs(repro func(curl string) string, exs ...*target.Exchange) {
 	var ev []target.Evidence
 	for _, ex := range exs {
 		if ex != nil {
-			ev = append(ev, ex.Evidence(rt.red))
+			e := ex.Evidence(rt.red)
+			if r := repro(e.Curl); r != "" {
+				e.Curl = r
+			}
+			ev = append(ev, e)
 		}
 	}
 	if len(ev) > 0 {
 		AddReportEntry(entryEvidence, ev, ReportEntryVisibilityNever)
 	}
+}
+
+// violatedBurst fails the spec with evidence whose curl replays the whole
+// burst (n copies at once, answers counted by status): one call alone proves
+// nothing about a rate limit.
+func violatedBurst(detail string, n int, exs ...*target.Exchange) {
+	GinkgoHelper()
+	attachEvidenceAs(func(curl string) string {
+		return fmt.Sprintf("seq %d | xargs -P %d -I{} %s -o /dev/null -w '%%{http_code}\\n' | sort | uniq -c", n, n, curl)
+	}, exs...)
+	Fail(rt.red.String(detail))
 }
 
 // needKey skips the spec, with the reason, when the key it needs was not given.

@@ -110,3 +110,22 @@ func TestEvidenceRedactsAndCurl(t *testing.T) {
 		t.Fatalf("Authorization shown as %q", ev.RequestHeaders["Authorization"])
 	}
 }
+
+// A curl reads each key from its own variable, so pasting it replays the very
+// request: the revoked key's refusal with $CARPATHIAN_REVOKED_KEY, not the
+// valid key's success. A made-up key is no secret and is shown as it is.
+func TestCurlNamesEachKeysVariable(t *testing.T) {
+	red := NewNamedRedactor(NamedKey{"cai_validvalidvalid1111", "CARPATHIAN_API_KEY"}, NamedKey{"cai_revokedrevoked2222", "CARPATHIAN_REVOKED_KEY"}, NamedKey{Key: "cai_unnamedunnamed3333"})
+	cases := map[string]string{
+		"cai_validvalidvalid1111":              `"Authorization: Bearer $CARPATHIAN_API_KEY"`,
+		"cai_revokedrevoked2222":               `"Authorization: Bearer $CARPATHIAN_REVOKED_KEY"`,
+		"cai_unnamedunnamed3333":               `"Authorization: Bearer $CARPATHIAN_API_KEY"`,
+		"cai_00000000000000000000000000000000": `'Authorization: Bearer cai_00000000000000000000000000000000'`,
+	}
+	for key, want := range cases {
+		ex := &Exchange{Method: "GET", URL: "http://127.0.0.1:1/ai/v1/models", RequestHeader: http.Header{"Authorization": {"Bearer " + key}}}
+		if got := ex.Curl(red); !strings.Contains(got, want) {
+			t.Errorf("key %s: curl %s, want %s in it", Redact(key), got, want)
+		}
+	}
+}

@@ -40,8 +40,9 @@ func (e *Exchange) Evidence(red Redactor) Evidence {
 	}
 }
 
-// Curl is a shell command reproducing the request. A bearer key becomes
-// $CARPATHIAN_API_KEY; any other credential is redacted.
+// Curl is a shell command reproducing the request. A key the redactor holds
+// becomes the variable it is read from ($CARPATHIAN_API_KEY, …); a credential
+// it does not hold is no secret and is shown as it is.
 func (e *Exchange) Curl(red Redactor) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "curl -sS -i -X %s %s", e.Method, shellQuote(red.String(e.URL)))
@@ -51,9 +52,11 @@ func (e *Exchange) Curl(red Redactor) string {
 		}
 		for _, v := range e.RequestHeader[k] {
 			if k == "Authorization" {
-				if scheme, key, ok := strings.Cut(v, " "); ok && strings.HasPrefix(key, "cai_") {
-					fmt.Fprintf(&b, ` -H "Authorization: %s $CARPATHIAN_API_KEY"`, scheme)
-					continue
+				if scheme, key, ok := strings.Cut(v, " "); ok {
+					if env := red.EnvOf(key); env != "" {
+						fmt.Fprintf(&b, ` -H "Authorization: %s $%s"`, scheme, env)
+						continue
+					}
 				}
 			}
 			fmt.Fprintf(&b, " -H %s", shellQuote(k+": "+red.String(v)))
