@@ -18,9 +18,6 @@ const ShownBody = 512
 // human report (the JSON report keeps them all).
 var shownHeaders = []string{"authorization", "content-type", "retry-after", "location", "www-authenticate"}
 
-// shownHeaderPrefixes catch the rate-limit header families.
-var shownHeaderPrefixes = []string{"x-ratelimit-", "ratelimit"}
-
 // evidenceLine is one line of a broken clause's evidence. Prose may be
 // word-wrapped; exact lines (exchanges) may only be cut; whole lines (a curl
 // command) are never touched, so they paste into a shell as they are.
@@ -97,11 +94,7 @@ func selectHeaders(h map[string]string) []string {
 	var out []string
 	for k, v := range h {
 		lk := strings.ToLower(k)
-		shown := slices.Contains(shownHeaders, lk)
-		for _, p := range shownHeaderPrefixes {
-			shown = shown || strings.HasPrefix(lk, p)
-		}
-		if shown {
+		if slices.Contains(shownHeaders, lk) || target.IsRateLimitHeader(k) {
 			out = append(out, k+": "+v)
 		}
 	}

@@ -301,8 +301,7 @@ func CheckNotAnErrorAs200(ex *target.Exchange) error {
 func RateLimitHeaders(h http.Header) map[string]string {
 	out := map[string]string{}
 	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-ratelimit-") || strings.HasPrefix(lk, "ratelimit") {
+		if target.IsRateLimitHeader(k) {
 			out[k] = strings.Join(vs, ", ")
 		}
 	}

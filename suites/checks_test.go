@@ -332,6 +332,7 @@ func TestParseRetryAfter(t *testing.T) {
 		"0":                                0,
 		"1":                                time.Second,
 		" 30 ":                             30 * time.Second,
+		"1.5":                              1500 * time.Millisecond, // fractions, as OpenAI's SDKs read them
 		"Thu, 01 Jan 2026 12:00:05 GMT":    5 * time.Second,
 		"Thu, 01 Jan 2026 11:59:00 GMT":    0, // past: no wait
 		"Thursday, 01-Jan-26 12:00:02 GMT": 2 * time.Second,
@@ -344,7 +345,6 @@ func TestParseRetryAfter(t *testing.T) {
 		{"empty", "", "Retry-After is empty"},
 		{"negative", "-1", `Retry-After "-1" is negative`},
 		{"word", "soon", `Retry-After "soon" is neither seconds nor an HTTP date`},
-		{"fraction", "1.5", `Retry-After "1.5" is neither seconds nor an HTTP date`},
 		{"over a day", "99999999999", `Retry-After "99999999999" is more than a day`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

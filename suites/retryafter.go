@@ -2,34 +2,25 @@ package suites
 
 import (
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
-// ParseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3), as the wait from now. A date in the past is a zero wait.
+// ParseRetryAfter reads a Retry-After value as the wait from now, and says
+// what is wrong with one a client cannot use (RATE-4).
 func ParseRetryAfter(v string, now time.Time) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
+	d, format := target.ParseRetryAfter(v, now)
+	switch {
+	case format == target.RetryAfterAbsent:
 		return 0, fmt.Errorf("Retry-After is empty")
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, fmt.Errorf("Retry-After %q is negative", v)
-		}
-		if secs > int64(24*time.Hour/time.Second) {
-			return 0, fmt.Errorf("Retry-After %q is more than a day", v)
-		}
-		return time.Duration(secs) * time.Second, nil
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
+	case format == target.RetryAfterInvalid && strings.HasPrefix(strings.TrimSpace(v), "-"):
+		return 0, fmt.Errorf("Retry-After %q is negative", v)
+	case format == target.RetryAfterInvalid:
 		return 0, fmt.Errorf("Retry-After %q is neither seconds nor an HTTP date", v)
+	case d > 24*time.Hour:
+		return 0, fmt.Errorf("Retry-After %q is more than a day", v)
 	}
-	if d := t.Sub(now); d > 0 {
-		return d, nil
-	}
-	return 0, nil
+	return d, nil
 }

@@ -129,3 +129,32 @@ func TestCurlNamesEachKeysVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		in     string
+		wait   time.Duration
+		format RetryAfterFormat
+	}{
+		{"", 0, RetryAfterAbsent},
+		{" 7 ", 7 * time.Second, RetryAfterSeconds},
+		{"0", 0, RetryAfterSeconds},
+		{"Sat, 28 Nov 2026 12:00:30 GMT", 30 * time.Second, RetryAfterDate},
+		{"Sat, 28 Nov 2026 11:00:00 GMT", 0, RetryAfterDate}, // past: no wait
+		{"-1", 0, RetryAfterInvalid},
+		{"1.5", 1500 * time.Millisecond, RetryAfterSeconds}, // fractions, as clients read them
+		{"soon", 0, RetryAfterInvalid},
+		{"99999999999999999", maxRetryAfter, RetryAfterSeconds}, // capped, never overflowing
+	}
+	for _, c := range cases {
+		if wait, format := ParseRetryAfter(c.in, now); wait != c.wait || format != c.format {
+			t.Errorf("ParseRetryAfter(%q) = %s, %s; want %s, %s", c.in, wait, format, c.wait, c.format)
+		}
+	}
+	for name, want := range map[string]bool{"X-RateLimit-Remaining": true, "ratelimit-reset": true, "x-ratelimit-limit-requests": true, "Retry-After": false, "X-Rate": false} {
+		if IsRateLimitHeader(name) != want {
+			t.Errorf("IsRateLimitHeader(%q) != %v", name, want)
+		}
+	}
+}

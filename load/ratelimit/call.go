@@ -116,7 +116,7 @@ func limitHeaders(h http.Header) http.Header {
 	out := http.Header{}
 	for k, vs := range h {
 		l := strings.ToLower(k)
-		if strings.HasPrefix(l, "x-ratelimit") || strings.HasPrefix(l, "ratelimit") || l == "retry-after" || l == "date" {
+		if target.IsRateLimitHeader(k) || l == "retry-after" || l == "date" {
 			out[k] = vs
 		}
 	}

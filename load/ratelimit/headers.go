@@ -2,39 +2,29 @@ package ratelimit
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // RetryAfterFormat is how a 429 states Retry-After.
-type RetryAfterFormat string
+type RetryAfterFormat = target.RetryAfterFormat
 
 const (
-	RetryAfterAbsent  RetryAfterFormat = "absent"
-	RetryAfterSeconds RetryAfterFormat = "seconds"
-	RetryAfterDate    RetryAfterFormat = "http-date"
-	RetryAfterInvalid RetryAfterFormat = "invalid"
+	RetryAfterAbsent  = target.RetryAfterAbsent
+	RetryAfterSeconds = target.RetryAfterSeconds
+	RetryAfterDate    = target.RetryAfterDate
+	RetryAfterInvalid = target.RetryAfterInvalid
 )
 
-// parseRetryAfter reads Retry-After as delay seconds or an HTTP date; a date
-// is measured from the response's Date header, or from when it came back.
+// parseRetryAfter reads Retry-After; a date is measured from the response's
+// Date header, or from when it came back.
 func parseRetryAfter(c Call) (time.Duration, RetryAfterFormat) {
-	v := strings.TrimSpace(c.Header.Get("Retry-After"))
-	if v == "" {
-		return 0, RetryAfterAbsent
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && !math.IsInf(s, 0) {
-		return time.Duration(s * float64(time.Second)), RetryAfterSeconds
-	}
-	at, err := http.ParseTime(v)
-	if err != nil {
-		return 0, RetryAfterInvalid
-	}
-	return max(at.Sub(serverNow(c)), 0), RetryAfterDate
+	return target.ParseRetryAfter(c.Header.Get("Retry-After"), serverNow(c))
 }
 
 // serverNow is when the server answered by its own clock (Date), so dates it
@@ -128,7 +118,7 @@ func headerFindings(calls []Call, first429 *Call, limit int, tol int, reset *Bou
 			firstServed = &calls[i]
 		}
 		for k := range c.Header {
-			if classifyHeader(k) != meaningOther || strings.HasPrefix(strings.ToLower(k), "x-ratelimit") || strings.HasPrefix(strings.ToLower(k), "ratelimit") {
+			if classifyHeader(k) != meaningOther || target.IsRateLimitHeader(k) {
 				names[http.CanonicalHeaderKey(k)] = true
 			}
 		}

@@ -1,0 +1,53 @@
+package target
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RetryAfterFormat is how a response states Retry-After.
+type RetryAfterFormat string
+
+const (
+	RetryAfterAbsent  RetryAfterFormat = "absent"
+	RetryAfterSeconds RetryAfterFormat = "seconds"
+	RetryAfterDate    RetryAfterFormat = "http-date"
+	RetryAfterInvalid RetryAfterFormat = "invalid"
+)
+
+// ParseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date
+// (RFC 9110 §10.2.3), as the wait from now; a date in the past is no wait.
+// The one reading of Retry-After that the suite and the analyses share.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, RetryAfterFormat) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, RetryAfterAbsent
+	}
+	// RFC 9110 writes whole seconds; clients (OpenAI's SDKs among them) read
+	// fractions too, so a target sending "0.5" is understood, not refused.
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(secs) {
+		if secs < 0 {
+			return 0, RetryAfterInvalid
+		}
+		return time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second)), RetryAfterSeconds
+	}
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0, RetryAfterInvalid
+	}
+	return max(at.Sub(now), 0), RetryAfterDate
+}
+
+// maxRetryAfter caps a Retry-After in seconds so the arithmetic never
+// overflows; callers judge whether such a wait is believable.
+const maxRetryAfter = 100 * 365 * 24 * time.Hour
+
+// IsRateLimitHeader tells whether a header is one of the rate-limit families:
+// X-RateLimit-*, RateLimit-* (IETF draft) and OpenAI's x-ratelimit-*-requests.
+func IsRateLimitHeader(name string) bool {
+	l := strings.ToLower(name)
+	return strings.HasPrefix(l, "x-ratelimit") || strings.HasPrefix(l, "ratelimit")
+}
