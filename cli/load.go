@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +92,9 @@ func runLoad(env Env, args []string) error {
 	if err := f.affordable(plan); err != nil {
 		return Usagef("load: %v", err)
 	}
+	if err := preflightKeys(env, plan, f.target.timeout); err != nil {
+		return err
+	}
 	fmt.Fprintln(env.Stdout)
 
 	opts := []load.Option{load.WithAbort(aborts...), load.WithGrace(f.grace), load.WithPacerOptions(load.WithTolerance(f.tol))}
@@ -142,6 +146,26 @@ func runLoad(env Env, args []string) error {
 	}
 	if run.ExitCode != ExitOK {
 		return &ExitError{Code: run.ExitCode}
+	}
+	return nil
+}
+
+// preflightKeys makes one models call (it costs no tokens) with each key
+// before the run: a target that does not answer, or refuses a key, would
+// otherwise fail every call of the run, for its whole duration.
+func preflightKeys(env Env, plan *load.Plan, timeout time.Duration) error {
+	client := target.NewClient(plan.Root, target.WithTimeout(timeout))
+	url := plan.Root.URL(target.PathModels)
+	keys := slices.Clone(plan.Keys)
+	slices.Sort(keys)
+	for _, key := range slices.Compact(keys) {
+		ex, err := client.Do(env.Ctx, target.Request{Path: target.PathModels, Key: key})
+		switch {
+		case err != nil:
+			return fmt.Errorf("load: the target did not answer: %v", err)
+		case ex.Status == http.StatusUnauthorized:
+			return Usagef("load: the --api-key %s was refused (401) by GET %s: check the key", target.Redact(key), url)
+		}
 	}
 	return nil
 }

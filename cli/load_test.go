@@ -57,8 +57,9 @@ func TestLoadThresholdBreachedExits4AfterReport(t *testing.T) {
 	if c, ok := doc["conformance"].(map[string]any); !ok || c["sampled"] == float64(0) || c["violating"] != float64(0) {
 		t.Errorf("conformance under load against the reference server: %v", doc["conformance"])
 	}
-	if doc["exit_code"] != float64(4) || doc["requests"] != float64(calls.Load()) {
-		t.Errorf("summary exit_code %v requests %v (server saw %d)", doc["exit_code"], doc["requests"], calls.Load())
+	// The server also saw the one preflight models call of the key.
+	if doc["exit_code"] != float64(4) || doc["requests"] != float64(calls.Load()-1) {
+		t.Errorf("summary exit_code %v requests %v (server saw %d, one of them the preflight)", doc["exit_code"], doc["requests"], calls.Load())
 	}
 }
 
@@ -132,12 +133,29 @@ func TestLoadInterruptStillWritesOutputs(t *testing.T) {
 	for dec.Decode(&vegeta.Result{}) == nil {
 		n++
 	}
-	if n == 0 || int64(n) != calls.Load() {
-		t.Errorf("binary output holds %d results, the server saw %d calls", n, calls.Load())
+	if n == 0 || int64(n) != calls.Load()-1 {
+		t.Errorf("binary output holds %d results, the server saw %d calls (one the preflight)", n, calls.Load())
 	}
 	for _, p := range []string{html, js} {
 		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", p, err)
 		}
+	}
+}
+
+// A target that does not answer, or refuses the key, is found by one models
+// call before the run, not by a whole run of failures.
+func TestLoadPreflight(t *testing.T) {
+	base, _, calls := countingServer(t)
+	code, _, errOut := runCommandCtx(context.Background(), "load", "--base-url", base, "--api-key", "cai_00000000000000000000000000000000", "--duration", "5s")
+	if code != ExitUsage || !strings.Contains(errOut, "refused (401)") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || calls.Load() != 1 {
+		t.Errorf("a refused key: exit %d after %d calls, stderr %q; want 2 after the one preflight call", code, calls.Load(), errOut)
+	}
+	hs := httptest.NewServer(http.NotFoundHandler())
+	closed := hs.URL
+	hs.Close()
+	code, out, errOut := runCommandCtx(context.Background(), "load", "--base-url", closed+"/ai/v1", "--api-key", "cai_00000000000000000000000000000000", "--duration", "5s")
+	if code != ExitErrors || !strings.Contains(errOut, "did not answer") || strings.Contains(out, "successes") {
+		t.Errorf("an unreachable target: exit %d, stderr %q, stdout %q; want 3 before any run", code, errOut, out)
 	}
 }
