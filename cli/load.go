@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -99,7 +98,7 @@ func runLoad(env Env, args []string) error {
 
 	opts := []load.Option{load.WithAbort(aborts...), load.WithGrace(f.grace), load.WithPacerOptions(load.WithTolerance(f.tol))}
 	if f.sampleEvery > 0 && !plan.IsModels() {
-		opts = append(opts, load.WithChecker(chatChecker(), f.sampleEvery))
+		opts = append(opts, load.WithChecker(suites.ReplyChecker(), f.sampleEvery))
 	}
 	sinks, err := outputSinks(plan, f.outputPath, f.htmlPath)
 	if err != nil {
@@ -292,36 +291,4 @@ func outputSinks(p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error)
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// chatChecker checks sampled replies with the suite's CHAT check functions
-// (CHAT-1 to CHAT-4, and CHAT-6 against the request's max_tokens).
-func chatChecker() load.ResponseChecker {
-	return load.CheckerFunc(func(request []byte, status int, header http.Header, body []byte) []load.Violation {
-		ex := &target.Exchange{Method: http.MethodPost, Status: status, Header: header, Body: body, RequestBody: request}
-		if err := suites.CheckChatEnvelope(ex); err != nil {
-			return []load.Violation{{Clause: "CHAT-1", Detail: err.Error()}}
-		}
-		obj, err := suites.DecodeObject(body)
-		if err != nil {
-			return []load.Violation{{Clause: "CHAT-1", Detail: err.Error()}}
-		}
-		var vs []load.Violation
-		add := func(clause string, err error) {
-			if err != nil {
-				vs = append(vs, load.Violation{Clause: clause, Detail: err.Error()})
-			}
-		}
-		add("CHAT-2", suites.CheckChatChoices(obj))
-		usage, err := suites.CheckChatUsage(obj)
-		add("CHAT-3", err)
-		add("CHAT-4", suites.CheckChatFields(obj))
-		var req struct {
-			MaxTokens int `json:"max_tokens"`
-		}
-		if err == nil && json.Unmarshal(request, &req) == nil && req.MaxTokens > 0 && usage.CompletionTokens > req.MaxTokens {
-			add("CHAT-6", fmt.Errorf("completion_tokens %d > max_tokens %d", usage.CompletionTokens, req.MaxTokens))
-		}
-		return vs
-	})
 }

@@ -1,9 +1,9 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -189,17 +189,14 @@ func WriteLoadJSON(w io.Writer, doc *LoadJSON) error {
 	return enc.Encode(doc)
 }
 
-// WriteLoadJSONFile writes the summary to path.
+// WriteLoadJSONFile writes the summary to path, atomically like every report
+// file, so an interrupted write never leaves half a document.
 func WriteLoadJSONFile(path string, doc *LoadJSON) error {
-	f, err := os.Create(path)
-	if err != nil {
+	var b bytes.Buffer
+	if err := WriteLoadJSON(&b, doc); err != nil {
 		return err
 	}
-	if err := WriteLoadJSON(f, doc); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeAtomic(path, b.Bytes())
 }
 
 func loadJSONLatencies(l load.Latencies) LoadJSONLatencies {

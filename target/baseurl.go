@@ -60,7 +60,7 @@ func ParseBaseURL(raw string) (Root, error) {
 		return Root{}, fmt.Errorf("base URL %q: port %q is not a number from 1 to 65535", s, port)
 	}
 	if u.User != nil {
-		return Root{}, fmt.Errorf("base URL %q carries credentials: pass the key with --api-key, not in the URL", RedactURL(u))
+		return Root{}, fmt.Errorf("base URL %q carries credentials: pass the key with --api-key, not in the URL", u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return Root{}, fmt.Errorf("base URL %q has a query or fragment: give the base alone, like https://api.carpathian.ai/ai/v1", s)
@@ -104,12 +104,6 @@ func (r Root) Host() string { return r.u.Host }
 // IsZero tells whether no base URL was given.
 func (r Root) IsZero() bool { return r.u.Host == "" }
 
-// IsLoopback tells whether the target is on this machine.
-func (r Root) IsLoopback() bool {
-	h := r.u.Hostname()
-	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
-}
-
 func validPort(p string) bool {
 	n := 0
 	for _, c := range p {
@@ -130,6 +124,3 @@ func unwrapURLError(err error) error {
 	}
 	return err
 }
-
-// RedactURL drops any password from a URL before it is shown.
-func RedactURL(u *url.URL) string { return u.Redacted() }
