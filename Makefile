@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin/carpathian-conform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/carpathian-ai/carpathian-conform/cli.Version=$(VERSION)
+LDFLAGS := -X github.com/carpathian-ai/carpathian-conform/cmd.Version=$(VERSION)
 
 .PHONY: run test build bench lint fuzz clean
 

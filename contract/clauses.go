@@ -1,11 +1,20 @@
-// Package contract holds the clauses of ../shared/contract/CONTRACT.md as data,
-// so that specs, deviations and reports all name a clause the same way.
+// Package contract holds the clauses of CONTRACT.md (embedded beside this
+// file) as data, so that specs, deviations and reports all name a clause the
+// same way, and each check can show the requirement's own words.
 package contract
 
 import (
+	_ "embed"
 	"fmt"
+	"regexp"
 	"strings"
 )
+
+// Document is CONTRACT.md as shipped with the tool: the specification every
+// verdict cites.
+//
+//go:embed CONTRACT.md
+var Document string
 
 // Level is how much a clause binds a target.
 type Level string
@@ -22,6 +31,10 @@ type Clause struct {
 	Level Level
 	Title string // one line, for tables
 }
+
+// Requirement is the clause's full text as CONTRACT.md states it, for the
+// report beside each check (h2spec shows the requirement with its verdict).
+func (c Clause) Requirement() string { return requirements[c.ID] }
 
 // Area is the clause family, lower-cased: "ROUTE-2" -> "route".
 func (c Clause) Area() string {
@@ -79,6 +92,29 @@ var Clauses = []Clause{
 	{"SDK-1", Must, "the official OpenAI Go SDK completes a chat call on each base shape"},
 	{"SDK-2", Should, "through the SDK a refusal is a typed API error with its status"},
 }
+
+// clauseRow is one table row of CONTRACT.md: | ID | level | clause | source |.
+var clauseRow = regexp.MustCompile(`(?m)^\| ([A-Z]+-\d+) \| (MUST|SHOULD|INFO) \| (.+?) \|(.*)\|$`)
+
+// Row is one clause as the document states it.
+type Row struct{ ID, Level, Text, Source string }
+
+// DocumentRows parses the clause rows of a CONTRACT.md.
+func DocumentRows(doc string) []Row {
+	var rows []Row
+	for _, m := range clauseRow.FindAllStringSubmatch(doc, -1) {
+		rows = append(rows, Row{ID: m[1], Level: m[2], Text: m[3], Source: strings.TrimSpace(m[4])})
+	}
+	return rows
+}
+
+var requirements = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range DocumentRows(Document) {
+		m[r.ID] = r.Text
+	}
+	return m
+}()
 
 var byID = func() map[string]Clause {
 	m := make(map[string]Clause, len(Clauses))

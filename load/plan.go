@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // DefaultMaxWorkers caps an open-loop run's calls in flight: past it, slots

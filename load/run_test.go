@@ -16,7 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // unlimited is a rate limit no test reaches.

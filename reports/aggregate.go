@@ -12,7 +12,7 @@ import (
 // in its specs.
 const MaxDetail = 160
 
-// Exit codes Aggregate decides; they match cli.ExitViolation and cli.ExitErrors.
+// Exit codes Aggregate decides; they match cmd.ExitViolation and cmd.ExitErrors.
 const (
 	exitViolation = 1
 	exitErrors    = 3

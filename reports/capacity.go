@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/load/capacity"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // WriteCapacityPlan states, before anything is sent, what a capacity search

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/contract"
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // SchemaConformance names the JSON report's schema; bump it on any breaking change.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // testKey is a full key; no report may contain it.

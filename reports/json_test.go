@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // validate checks v (decoded JSON) against schema for the subset of JSON

@@ -9,8 +9,8 @@ import (
 
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // LoadRun is a finished load run with what the command decided about it:

@@ -10,8 +10,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // loadResults is a small fixed run: successes with usage, a 429, a timeout.

@@ -9,8 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load/ratelimit"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // ratelimitLog is a fixed window of 3 per second opened by the first call:

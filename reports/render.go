@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // keyPattern matches anything shaped like a full cai_ key. Evidence arrives

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // The checks below are plain functions of what came back: each returns nil when

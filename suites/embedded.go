@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // EmbeddedLimit is the embedded server's limit unless one is given: a short

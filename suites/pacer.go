@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // Pacer keeps the tool under the target's declared limit: never more than

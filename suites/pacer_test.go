@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // fakeClock is a clock whose sleeps advance it.

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 func TestMaxWait(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // The arithmetic of the RATE workflow, as plain functions. A conformant

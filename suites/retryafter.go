@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // ParseRetryAfter reads a Retry-After value as the wait from now, and says

@@ -15,8 +15,8 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // suiteName is the Ginkgo suite's description.

@@ -19,8 +19,8 @@ import (
 
 	"github.com/carpathian-ai/carpathian-conform/contract"
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // The self-test runs the real binary (Ginkgo runs a suite once per process)

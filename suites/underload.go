@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // ReplyChecker checks the chat replies a load run samples with the CHAT

@@ -1,11 +1,11 @@
 // Command carpathian-conform checks a Carpathian AI API deployment against its
-// contract and measures it under load. All logic lives in package cli.
+// contract and measures it under load. All logic lives in package cmd.
 package main
 
 import (
 	"os"
 
-	"github.com/carpathian-ai/carpathian-conform/cli"
+	"github.com/carpathian-ai/carpathian-conform/cmd"
 )
 
-func main() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { os.Exit(cmd.Main(os.Args[1:], os.Stdout, os.Stderr)) }

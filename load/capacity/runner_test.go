@@ -9,8 +9,8 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 func startServer(t *testing.T, opts ...fixtures.Option) *fixtures.Server {

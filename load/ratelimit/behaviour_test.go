@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
-	"github.com/carpathian-ai/carpathian-conform/target"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 

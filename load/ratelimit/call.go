@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // Kind is what a call asks for.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // SchemaFindings names the JSON findings' schema; bump it on a breaking change.

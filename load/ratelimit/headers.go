@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // RetryAfterFormat is how a 429 states Retry-After.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // MaxConcurrency caps the calls a burst keeps in flight.

@@ -11,7 +11,7 @@ package ratelimit
 import (
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // Config is what a run needs to know before it starts.

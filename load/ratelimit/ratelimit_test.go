@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // fakeClock drives the reference server's fake clock: sleeping advances it,

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // TestRealTime runs against the reference server on the wall clock, with short

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // alignedWindow is a fixed window whose boundaries sit at a phase of the

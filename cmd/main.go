@@ -1,7 +1,7 @@
-// Package cli is carpathian-conform's command line: flag parsing, the
+// Package cmd is carpathian-conform's command line: flag parsing, the
 // CARPATHIAN_* environment, exit codes and the wiring of each subcommand to the
 // libraries (suites, load, fixtures, reports). cmd/ only calls Main.
-package cli
+package cmd
 
 import (
 	"context"

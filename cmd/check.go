@@ -1,13 +1,13 @@
-package cli
+package cmd
 
 import (
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 	"github.com/carpathian-ai/carpathian-conform/suites"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // runConform is `check`, the default command: the conformance suite.

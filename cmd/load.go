@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"fmt"
@@ -11,10 +11,10 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 	"github.com/carpathian-ai/carpathian-conform/suites"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // loadFlags are the load command's flags.

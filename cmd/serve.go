@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // serveShutdownGrace is how long serve waits for calls in flight after Ctrl-C.

@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load/capacity"
 	"github.com/carpathian-ai/carpathian-conform/reports"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // oneStep holds one short step: the search's first rate is its last.

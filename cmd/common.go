@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/reports"
-	"github.com/carpathian-ai/carpathian-conform/target"
 )
 
 // Flag groups shared by the load-side commands (load, ratelimit, capacity):

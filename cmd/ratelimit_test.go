@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
-	"github.com/carpathian-ai/carpathian-conform/target"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 func TestRatelimitBadInput(t *testing.T) {
