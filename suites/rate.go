@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"math"
 	"net/http"
 	"sync"
@@ -33,7 +34,7 @@ func MaxServed(l target.Limit, span time.Duration) int {
 func RetryWait(refusals []*target.Exchange, w time.Duration, now time.Time) time.Duration {
 	wait := time.Duration(0)
 	for _, ex := range refusals {
-		if d, err := ParseRetryAfter(ex.Header.Get("Retry-After"), now); err == nil && d > wait {
+		if d, err := judge.ParseRetryAfter(ex.Header.Get("Retry-After"), now); err == nil && d > wait {
 			wait = d
 		}
 	}
@@ -55,7 +56,7 @@ func (b *burstResult) tally() (served, refused, other int) {
 		switch {
 		case ex.Status == http.StatusTooManyRequests:
 			refused++
-		case CheckServed(ex) == nil:
+		case judge.CheckServed(ex) == nil:
 			served++
 		default:
 			other++

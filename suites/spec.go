@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"net/http"
 	"sync"
 	"time"
@@ -77,7 +78,7 @@ func (r *runtime) discover(ctx context.Context) {
 		if ex, err := r.client.Do(ctx, target.Request{Path: r.modelsPath, Key: r.cfg.Keys.API}); err == nil {
 			switch ex.Status {
 			case http.StatusOK:
-				if ids, err := ModelIDs(ex.Body); err == nil && len(ids) > 0 {
+				if ids, err := judge.ModelIDs(ex.Body); err == nil && len(ids) > 0 {
 					r.model = ids[0]
 				}
 			case http.StatusUnauthorized:

@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"net/http"
 	"strings"
 
@@ -37,27 +38,27 @@ func authSpecs() {
 	table("no Authorization header gets 401", Clause("AUTH-1", CostNone, 1),
 		func(ctx SpecContext, on endpoint) {
 			ex := refusedCall(ctx, on, authHeader(""), "")
-			holds(CheckStatus(ex, http.StatusUnauthorized), ex)
+			holds(judge.CheckStatus(ex, http.StatusUnauthorized), ex)
 		},
 		Entry("on chat", onChat), Entry("on models", onModels))
 
 	table("an unknown cai_ key gets 401", Clause("AUTH-2", CostNone, 1),
 		func(ctx SpecContext, on endpoint) {
 			ex := refusedCall(ctx, on, nil, rt.unknown)
-			holds(CheckStatus(ex, http.StatusUnauthorized), ex)
+			holds(judge.CheckStatus(ex, http.StatusUnauthorized), ex)
 		},
 		Entry("on chat", onChat), Entry("on models", onModels))
 
 	It("a revoked key gets 401", Clause("AUTH-3", CostNone, 1), func(ctx SpecContext) {
 		key := needKey(rt.cfg.Keys.Revoked, "--revoked-key")
 		ex := refusedCall(ctx, onChat, nil, key)
-		holds(CheckStatus(ex, http.StatusUnauthorized), ex)
+		holds(judge.CheckStatus(ex, http.StatusUnauthorized), ex)
 	})
 
 	table("a credential that is not a cai_ bearer key gets 401", Clause("AUTH-4", CostNone, 1),
 		func(ctx SpecContext, auth string) {
 			ex := refusedCall(ctx, onChat, authHeader(auth), "")
-			holds(CheckStatus(ex, http.StatusUnauthorized), ex)
+			holds(judge.CheckStatus(ex, http.StatusUnauthorized), ex)
 		},
 		Entry("Bearer sk-...", "Bearer sk-proj-0123456789abcdefghijklmnopqrstuv"),
 		Entry("Basic ...", "Basic "+base64.StdEncoding.EncodeToString([]byte("user:password"))),
@@ -66,7 +67,7 @@ func authSpecs() {
 
 	It("matches the Bearer scheme case-insensitively", Clause("AUTH-5", CostNone, 1), func(ctx SpecContext) {
 		ex := send(ctx, target.Request{Path: modelsPath(ctx), Auth: authHeader("bearer " + rt.cfg.Keys.API)})
-		holds(CheckStatus(ex, http.StatusOK), ex)
+		holds(judge.CheckStatus(ex, http.StatusOK), ex)
 	})
 }
 
@@ -75,19 +76,19 @@ func accessSpecs() {
 	It("an out-of-tokens key gets 402 on chat", Clause("BILL-1", CostNone, 1), func(ctx SpecContext) {
 		key := needKey(rt.cfg.Keys.Exhausted, "--exhausted-key")
 		ex := refusedCall(ctx, onChat, nil, key)
-		holds(CheckStatus(ex, http.StatusPaymentRequired), ex)
+		holds(judge.CheckStatus(ex, http.StatusPaymentRequired), ex)
 	})
 
 	It("a key whose allowlist excludes this machine gets 403", Clause("ACCESS-1", CostNone, 1), func(ctx SpecContext) {
 		key := needKey(rt.cfg.Keys.Forbidden, "--forbidden-key")
 		ex := refusedCall(ctx, onChat, nil, key)
-		holds(CheckStatus(ex, http.StatusForbidden), ex)
+		holds(judge.CheckStatus(ex, http.StatusForbidden), ex)
 	})
 
 	It("a key of a locked instance gets 403", Clause("ACCESS-2", CostNone, 1), func(ctx SpecContext) {
 		key := needKey(rt.cfg.Keys.Locked, "--locked-key")
 		ex := refusedCall(ctx, onChat, nil, key)
-		holds(CheckStatus(ex, http.StatusForbidden), ex)
+		holds(judge.CheckStatus(ex, http.StatusForbidden), ex)
 	})
 }
 
@@ -101,7 +102,7 @@ func errorSpecs() {
 	table("an error never comes as 200", Clause("ERR-1", CostNone, 1),
 		func(ctx SpecContext, what string, body []byte) {
 			ex := send(ctx, target.Request{Method: "POST", Path: chatPath(ctx), Body: bodyOr(ctx, body), Key: keyFor(what)})
-			holds(CheckNotAnErrorAs200(ex), ex)
+			holds(judge.CheckNotAnErrorAs200(ex), ex)
 		},
 		append([]TableEntry{Entry("an unknown key", "an unknown key", []byte(nil))}, malformed...)...)
 
@@ -115,7 +116,7 @@ func errorSpecs() {
 			if ex.Status < 400 || ex.Status > 499 {
 				Skip("cannot tell: answered " + statusLine(ex.Status) + ", not a 4xx (see ERR-1, ERR-3)")
 			}
-			holds(CheckErrorEnvelope(ex), ex)
+			holds(judge.CheckErrorEnvelope(ex), ex)
 		},
 		append([]TableEntry{
 			Entry("an unknown key", "an unknown key", []byte(nil)),

@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -13,31 +14,31 @@ import (
 func chatSpecs() {
 	It("is 200, application/json, a JSON object", Clause("CHAT-1", CostLow, 1), func(ctx SpecContext) {
 		ex := ordinaryCall(ctx)
-		holds(CheckChatEnvelope(ex), ex)
+		holds(judge.CheckChatEnvelope(ex), ex)
 	})
 
 	It("has choices[0].message.content as a string", Clause("CHAT-2", CostLow, 1), func(ctx SpecContext) {
 		ex := ordinaryCall(ctx)
-		holds(CheckChatChoices(servedObject(ex)), ex)
+		holds(judge.CheckChatChoices(servedObject(ex)), ex)
 	})
 
-	It("has integer usage with total = prompt + completion", Clause("CHAT-3", CostLow, 1), func(ctx SpecContext) {
+	It("has judge.Integer usage with total = prompt + completion", Clause("CHAT-3", CostLow, 1), func(ctx SpecContext) {
 		ex := ordinaryCall(ctx)
-		u, err := CheckChatUsage(servedObject(ex))
+		u, err := judge.CheckChatUsage(servedObject(ex))
 		holds(err, ex)
 		note("usage %d+%d=%d tokens", u.PromptTokens, u.CompletionTokens, u.TotalTokens)
 	})
 
 	It("has the OpenAI chat.completion fields", Clause("CHAT-4", CostLow, 1), func(ctx SpecContext) {
 		ex := ordinaryCall(ctx)
-		holds(CheckChatFields(servedObject(ex)), ex)
+		holds(judge.CheckChatFields(servedObject(ex)), ex)
 	})
 
 	temperature := 0.2
 	table("accepts the optional fields", Clause("CHAT-5", CostLow, 1),
 		func(ctx SpecContext, field string, set func(*target.ChatRequest)) {
 			ex := ordinaryCall(ctx, set)
-			if err := CheckServed(ex); err != nil {
+			if err := judge.CheckServed(ex); err != nil {
 				violated(fmt.Sprintf("with %s: %v", field, err), ex)
 			}
 		},
@@ -52,13 +53,13 @@ func chatSpecs() {
 			r.MaxTokens = limit
 			r.Messages[0].Content = "Count from one to twenty in words."
 		})
-		if CheckServed(ex) != nil {
+		if judge.CheckServed(ex) != nil {
 			Skip("cannot tell: the request with max_tokens was not served (see CHAT-5)")
 		}
-		obj, err := DecodeObject(ex.Body)
+		obj, err := judge.DecodeObject(ex.Body)
 		holds(err, ex)
 		usage, _ := obj["usage"].(map[string]any)
-		n, err := integer(usage["completion_tokens"])
+		n, err := judge.Integer(usage["completion_tokens"])
 		if err != nil {
 			Skip("cannot tell: usage.completion_tokens is unreadable (see CHAT-3)")
 		}
@@ -72,13 +73,13 @@ func chatSpecs() {
 		ex := ordinaryCall(ctx, jsonMode, func(r *target.ChatRequest) {
 			r.Messages[0].Content = `Reply with the JSON object {"ok": true} and nothing else.`
 		})
-		if err := CheckServed(ex); err != nil {
+		if err := judge.CheckServed(ex); err != nil {
 			observe("not served: "+err.Error(), ex)
 			return
 		}
-		obj, _ := DecodeObject(ex.Body)
+		obj, _ := judge.DecodeObject(ex.Body)
 		var content string
-		if first, ok := firstChoice(obj); ok {
+		if first, ok := judge.FirstChoice(obj); ok {
 			msg, _ := first["message"].(map[string]any)
 			content, _ = msg["content"].(string)
 		}
@@ -91,10 +92,10 @@ func chatSpecs() {
 
 	It("answers stream: true with one JSON completion, not event-stream", Clause("CHAT-8", CostLow, 1), func(ctx SpecContext) {
 		ex := ordinaryCall(ctx, func(r *target.ChatRequest) { r.Stream = true })
-		if IsEventStream(ex.Header) {
+		if judge.IsEventStream(ex.Header) {
 			violated("stream: true was answered as text/event-stream; streaming is not supported, so the full JSON completion is due", ex)
 		}
-		holds(CheckServed(ex), ex)
+		holds(judge.CheckServed(ex), ex)
 	})
 }
 
@@ -102,12 +103,12 @@ func jsonMode(r *target.ChatRequest) { r.ResponseFormat = &target.ResponseFormat
 
 // servedObject is the body of a served chat call. A call not served is the
 // business of the route and model clauses: this clause cannot be judged.
-func servedObject(ex *target.Exchange) Object {
+func servedObject(ex *target.Exchange) judge.Object {
 	GinkgoHelper()
-	if err := CheckServed(ex); err != nil {
+	if err := judge.CheckServed(ex); err != nil {
 		violated("the chat call was not served: "+err.Error(), ex)
 	}
-	obj, err := DecodeObject(ex.Body)
+	obj, err := judge.DecodeObject(ex.Body)
 	holds(err, ex)
 	return obj
 }

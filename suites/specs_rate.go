@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"sort"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func rateSpecs() {
 				if v == "" {
 					violated("a 429 came without Retry-After", ex)
 				}
-				if _, err := ParseRetryAfter(v, time.Now()); err != nil {
+				if _, err := judge.ParseRetryAfter(v, time.Now()); err != nil {
 					violated(fmt.Sprintf("a 429 whose %v", err), ex)
 				}
 			}
@@ -99,7 +100,7 @@ func rateSpecs() {
 				errored(err)
 			}
 			ex := rawCall(ctx)
-			if CheckServed(ex) == nil {
+			if judge.CheckServed(ex) == nil {
 				note("served again %s after the refusals", wait.Round(time.Millisecond))
 				return
 			}
@@ -109,7 +110,7 @@ func rateSpecs() {
 				errored(err)
 			}
 			again := rawCall(ctx)
-			if err := CheckServed(again); err != nil {
+			if err := judge.CheckServed(again); err != nil {
 				violated(fmt.Sprintf("still refused a whole window (%s) after the burst: %v", rt.cfg.Limit.Window, err), ex, again)
 			}
 			note("served again a window after the burst (not after Retry-After %s)", wait.Round(time.Millisecond))
@@ -128,7 +129,7 @@ func rateSpecs() {
 			}
 			var parts []string
 			for _, ex := range seen {
-				h := RateLimitHeaders(ex.Header)
+				h := judge.RateLimitHeaders(ex.Header)
 				keys := make([]string, 0, len(h))
 				for k := range h {
 					keys = append(keys, k)

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -13,7 +14,7 @@ import (
 func routeSpecs() {
 	It("POST {root}/v1/chat/completions answers a chat completion", Clause("ROUTE-1", CostLow, 1), func(ctx SpecContext) {
 		ex := postChat(ctx, target.PathChat, ordinaryChat(ctx))
-		holds(CheckServed(ex), ex)
+		holds(judge.CheckServed(ex), ex)
 	})
 
 	var aliases []TableEntry
@@ -23,7 +24,7 @@ func routeSpecs() {
 	table("the chat aliases answer the chat-completion shape", Clause("ROUTE-2", CostLow, 1),
 		func(ctx SpecContext, alias string) {
 			ex := postChat(ctx, alias, ordinaryChat(ctx))
-			holds(CheckServed(ex), ex)
+			holds(judge.CheckServed(ex), ex)
 		}, aliases...)
 
 	var shapes []TableEntry
@@ -34,13 +35,13 @@ func routeSpecs() {
 		func(ctx SpecContext, shape target.BaseShape) {
 			u := rt.cfg.Root.Base(shape) + target.PathAliasChatComp
 			ex := send(ctx, target.Request{Method: "POST", URL: u, Body: ordinaryChat(ctx)})
-			holds(CheckServed(ex), ex)
+			holds(judge.CheckServed(ex), ex)
 		}, shapes...)
 
 	It("GET {root}/v1/models answers", Clause("ROUTE-4", CostNone, 1), func(ctx SpecContext) {
 		ex := send(ctx, target.Request{Path: target.PathModels})
-		holds(CheckStatus(ex, 200), ex)
-		_, err := DecodeObject(ex.Body)
+		holds(judge.CheckStatus(ex, 200), ex)
+		_, err := judge.DecodeObject(ex.Body)
 		holds(err, ex)
 	})
 
@@ -48,10 +49,10 @@ func routeSpecs() {
 		func(ctx SpecContext, path string) {
 			ref := send(ctx, target.Request{Path: modelsPath(ctx)})
 			ex := send(ctx, target.Request{Path: path})
-			holds(CheckStatus(ex, 200), ex)
-			got, err := ModelIDs(ex.Body)
+			holds(judge.CheckStatus(ex, 200), ex)
+			got, err := judge.ModelIDs(ex.Body)
 			holds(err, ex)
-			if want, err := ModelIDs(ref.Body); err == nil && ref.Status == 200 && !slices.Equal(got, want) {
+			if want, err := judge.ModelIDs(ref.Body); err == nil && ref.Status == 200 && !slices.Equal(got, want) {
 				violated(fmt.Sprintf("GET {root}%s lists %q, {root}%s lists %q", path, got, modelsPath(ctx), want), ex, ref)
 			}
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/openai/openai-go/v3"
@@ -75,7 +76,7 @@ func sdkSpecs() {
 		wire := exs[len(exs)-1]
 		var apiErr *openai.Error
 		switch {
-		case err == nil && CheckServed(wire) == nil:
+		case err == nil && judge.CheckServed(wire) == nil:
 			Skip("cannot tell: the target served an unknown key (see AUTH-2)")
 		case err == nil:
 			violated(fmt.Sprintf("a refusal (status %d) came back as a success through the SDK", wire.Status), exs...)

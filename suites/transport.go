@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"io"
 	"net/http"
 	"sync"
@@ -152,7 +153,7 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		wait := t.pacer.Limit().Window
-		if d, err := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); err == nil && d > 0 {
+		if d, err := judge.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); err == nil && d > 0 {
 			wait = min(d, 2*wait+time.Second)
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, target.DefaultMaxBody))

@@ -148,3 +148,7 @@ func TestTimeoutCoversTheAttempt(t *testing.T) {
 		t.Errorf("timed out after %s, want about 100ms", d)
 	}
 }
+
+const goodChat = `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m",
+ "choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
+ "usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`

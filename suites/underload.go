@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"net/http"
 
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
@@ -15,10 +16,10 @@ import (
 func ReplyChecker() load.ResponseChecker {
 	return load.CheckerFunc(func(request []byte, status int, header http.Header, body []byte) []load.Violation {
 		ex := &target.Exchange{Method: http.MethodPost, Status: status, Header: header, Body: body, RequestBody: request}
-		if err := CheckChatEnvelope(ex); err != nil {
+		if err := judge.CheckChatEnvelope(ex); err != nil {
 			return []load.Violation{{Clause: "CHAT-1", Detail: err.Error()}}
 		}
-		obj, err := DecodeObject(body)
+		obj, err := judge.DecodeObject(body)
 		if err != nil {
 			return []load.Violation{{Clause: "CHAT-1", Detail: err.Error()}}
 		}
@@ -28,10 +29,10 @@ func ReplyChecker() load.ResponseChecker {
 				vs = append(vs, load.Violation{Clause: clause, Detail: err.Error()})
 			}
 		}
-		add("CHAT-2", CheckChatChoices(obj))
-		usage, err := CheckChatUsage(obj)
+		add("CHAT-2", judge.CheckChatChoices(obj))
+		usage, err := judge.CheckChatUsage(obj)
 		add("CHAT-3", err)
-		add("CHAT-4", CheckChatFields(obj))
+		add("CHAT-4", judge.CheckChatFields(obj))
 		var req struct {
 			MaxTokens int `json:"max_tokens"`
 		}

@@ -1,10 +1,11 @@
-package suites
+package judge
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"strings"
@@ -74,32 +75,33 @@ func IsEventStream(h http.Header) bool {
 	return mt == "text/event-stream"
 }
 
-// CheckServed is what a route, an alias or a model name owes: the chat request
-// was served (a 2xx; exactly 200 is CHAT-1's) with a JSON object that is a chat
-// completion rather than a legacy text_completion or an error. The details of
-// the shape are the CHAT clauses'.
-func CheckServed(ex *target.Exchange) error {
-	if !is2xx(ex.Status) {
-		return fmt.Errorf("status %d, want 200%s", ex.Status, bodyHint(ex))
+// Completion is the one definition of a served chat call (CONTRACT.md,
+// "Served"): the whole CHAT-1..3 shape. Status 200, a JSON content type, a JSON
+// object whose choices[0].message.content is a string, and usage with integer
+// counts where total = prompt + completion. Any other 2xx (a health document,
+// a streaming chunk, another vendor's error, a text_completion) is not served.
+// It returns the usage, and an error saying in one line what is missing.
+func Completion(ex *target.Exchange) (target.Usage, error) {
+	if err := CheckChatEnvelope(ex); err != nil {
+		return target.Usage{}, err
 	}
-	obj, err := DecodeObject(ex.Body)
-	if err != nil {
-		return err
-	}
+	obj, _ := DecodeObject(ex.Body) // CheckChatEnvelope decoded it once already
 	if o, _ := obj["object"].(string); o == "text_completion" {
-		return errors.New(`answered the legacy "text_completion" shape, want a chat completion`)
+		return target.Usage{}, errors.New(`answered the legacy "text_completion" shape, want a chat completion`)
 	}
-	if first, ok := firstChoice(obj); ok {
-		_, hasText := first["text"]
-		_, hasMessage := first["message"]
-		if hasText && !hasMessage {
-			return errors.New("choices[0] has text but no message: the legacy completion shape, want a chat completion")
+	if err := CheckChatChoices(obj); err != nil {
+		if _, isErr := obj["error"]; isErr {
+			return target.Usage{}, fmt.Errorf("status %d but the body is an error: %s", ex.Status, snippet(ex.Body))
 		}
+		return target.Usage{}, err
 	}
-	if _, isErr := obj["error"]; isErr && obj["choices"] == nil {
-		return fmt.Errorf("status %d but the body is an error: %s", ex.Status, snippet(ex.Body))
-	}
-	return nil
+	return CheckChatUsage(obj)
+}
+
+// CheckServed is Completion for callers that need only the verdict.
+func CheckServed(ex *target.Exchange) error {
+	_, err := Completion(ex)
+	return err
 }
 
 // CheckChatEnvelope is CHAT-1: 200, application/json, a JSON object.
@@ -118,21 +120,24 @@ func CheckChatEnvelope(ex *target.Exchange) error {
 func CheckChatChoices(obj Object) error {
 	choices, ok := obj["choices"].([]any)
 	if !ok {
-		return fmt.Errorf("choices is %s, want an array", kind(obj["choices"]))
+		return fmt.Errorf("choices is %s, want an array", Kind(obj["choices"]))
 	}
 	if len(choices) == 0 {
 		return errors.New("choices is empty")
 	}
 	first, ok := choices[0].(map[string]any)
 	if !ok {
-		return fmt.Errorf("choices[0] is %s, want an object", kind(choices[0]))
+		return fmt.Errorf("choices[0] is %s, want an object", Kind(choices[0]))
 	}
 	msg, ok := first["message"].(map[string]any)
+	if _, hasText := first["text"]; !ok && hasText {
+		return errors.New("choices[0] has text but no message: the legacy completion shape, want a chat completion")
+	}
 	if !ok {
-		return fmt.Errorf("choices[0].message is %s, want an object", kind(first["message"]))
+		return fmt.Errorf("choices[0].message is %s, want an object", Kind(first["message"]))
 	}
 	if _, ok := msg["content"].(string); !ok {
-		return fmt.Errorf("choices[0].message.content is %s, want a string", kind(msg["content"]))
+		return fmt.Errorf("choices[0].message.content is %s, want a string", Kind(msg["content"]))
 	}
 	return nil
 }
@@ -141,7 +146,7 @@ func CheckChatChoices(obj Object) error {
 func CheckChatUsage(obj Object) (target.Usage, error) {
 	u, ok := obj["usage"].(map[string]any)
 	if !ok {
-		return target.Usage{}, fmt.Errorf("usage is %s, want an object", kind(obj["usage"]))
+		return target.Usage{}, fmt.Errorf("usage is %s, want an object", Kind(obj["usage"]))
 	}
 	var counts [3]int
 	for i, name := range []string{"prompt_tokens", "completion_tokens", "total_tokens"} {
@@ -163,30 +168,30 @@ func CheckChatUsage(obj Object) (target.Usage, error) {
 func CheckChatFields(obj Object) error {
 	var problems []string
 	if s, ok := obj["id"].(string); !ok || s == "" {
-		problems = append(problems, fmt.Sprintf("id is %s, want a non-empty string", kind(obj["id"])))
+		problems = append(problems, fmt.Sprintf("id is %s, want a non-empty string", Kind(obj["id"])))
 	}
 	if s, _ := obj["object"].(string); s != "chat.completion" {
-		problems = append(problems, fmt.Sprintf("object is %s, want \"chat.completion\"", show(obj["object"])))
+		problems = append(problems, fmt.Sprintf("object is %s, want \"chat.completion\"", Show(obj["object"])))
 	}
-	if _, err := integer(obj["created"]); err != nil {
+	if _, err := Integer(obj["created"]); err != nil {
 		problems = append(problems, "created "+err.Error())
 	}
 	if _, ok := obj["model"].(string); !ok {
-		problems = append(problems, fmt.Sprintf("model is %s, want a string", kind(obj["model"])))
+		problems = append(problems, fmt.Sprintf("model is %s, want a string", Kind(obj["model"])))
 	}
-	first, ok := firstChoice(obj)
+	first, ok := FirstChoice(obj)
 	if !ok {
 		problems = append(problems, "no choices[0]")
 	} else {
-		if n, err := integer(first["index"]); err != nil || n != 0 {
-			problems = append(problems, fmt.Sprintf("choices[0].index is %s, want 0", show(first["index"])))
+		if n, err := Integer(first["index"]); err != nil || n != 0 {
+			problems = append(problems, fmt.Sprintf("choices[0].index is %s, want 0", Show(first["index"])))
 		}
 		msg, _ := first["message"].(map[string]any)
 		if role, _ := msg["role"].(string); role != "assistant" {
-			problems = append(problems, fmt.Sprintf("choices[0].message.role is %s, want \"assistant\"", show(msg["role"])))
+			problems = append(problems, fmt.Sprintf("choices[0].message.role is %s, want \"assistant\"", Show(msg["role"])))
 		}
 		if _, ok := first["finish_reason"].(string); !ok {
-			problems = append(problems, fmt.Sprintf("choices[0].finish_reason is %s, want a string", kind(first["finish_reason"])))
+			problems = append(problems, fmt.Sprintf("choices[0].finish_reason is %s, want a string", Kind(first["finish_reason"])))
 		}
 	}
 	if len(problems) > 0 {
@@ -209,18 +214,18 @@ func CheckModelsList(ex *target.Exchange) (Object, error) {
 		return nil, err
 	}
 	if s, _ := obj["object"].(string); s != "list" {
-		return nil, fmt.Errorf("object is %s, want \"list\"", show(obj["object"]))
+		return nil, fmt.Errorf("object is %s, want \"list\"", Show(obj["object"]))
 	}
 	data, ok := obj["data"].([]any)
 	if !ok {
-		return nil, fmt.Errorf("data is %s, want an array", kind(obj["data"]))
+		return nil, fmt.Errorf("data is %s, want an array", Kind(obj["data"]))
 	}
 	if len(data) != 1 {
 		return nil, fmt.Errorf("data holds %d entries, want exactly 1 (the model behind the key)", len(data))
 	}
 	entry, ok := data[0].(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("data[0] is %s, want an object", kind(data[0]))
+		return nil, fmt.Errorf("data[0] is %s, want an object", Kind(data[0]))
 	}
 	return entry, nil
 }
@@ -246,21 +251,21 @@ func ModelIDs(body []byte) ([]string, error) {
 // CheckModelEntry is MODELS-2: a non-empty string id and object "model".
 func CheckModelEntry(entry Object) error {
 	if s, ok := entry["id"].(string); !ok || s == "" {
-		return fmt.Errorf("data[0].id is %s, want a non-empty string", show(entry["id"]))
+		return fmt.Errorf("data[0].id is %s, want a non-empty string", Show(entry["id"]))
 	}
 	if s, _ := entry["object"].(string); s != "model" {
-		return fmt.Errorf("data[0].object is %s, want \"model\"", show(entry["object"]))
+		return fmt.Errorf("data[0].object is %s, want \"model\"", Show(entry["object"]))
 	}
 	return nil
 }
 
 // CheckModelFields is MODELS-3: an integer created and a string owned_by.
 func CheckModelFields(entry Object) error {
-	if _, err := integer(entry["created"]); err != nil {
+	if _, err := Integer(entry["created"]); err != nil {
 		return fmt.Errorf("data[0].created %v", err)
 	}
 	if _, ok := entry["owned_by"].(string); !ok {
-		return fmt.Errorf("data[0].owned_by is %s, want a string", kind(entry["owned_by"]))
+		return fmt.Errorf("data[0].owned_by is %s, want a string", Kind(entry["owned_by"]))
 	}
 	return nil
 }
@@ -274,10 +279,10 @@ func CheckErrorEnvelope(ex *target.Exchange) error {
 	}
 	e, ok := obj["error"].(map[string]any)
 	if !ok {
-		return fmt.Errorf("status %d: error is %s, want an object {\"message\": ...}: %s", ex.Status, kind(obj["error"]), snippet(ex.Body))
+		return fmt.Errorf("status %d: error is %s, want an object {\"message\": ...}: %s", ex.Status, Kind(obj["error"]), snippet(ex.Body))
 	}
 	if m, ok := e["message"].(string); !ok || strings.TrimSpace(m) == "" {
-		return fmt.Errorf("status %d: error.message is %s, want a non-empty string", ex.Status, show(e["message"]))
+		return fmt.Errorf("status %d: error.message is %s, want a non-empty string", ex.Status, Show(e["message"]))
 	}
 	return nil
 }
@@ -310,7 +315,7 @@ func RateLimitHeaders(h http.Header) map[string]string {
 
 func is2xx(status int) bool { return status >= 200 && status < 300 }
 
-func firstChoice(obj Object) (map[string]any, bool) {
+func FirstChoice(obj Object) (map[string]any, bool) {
 	choices, _ := obj["choices"].([]any)
 	if len(choices) == 0 {
 		return nil, false
@@ -319,20 +324,26 @@ func firstChoice(obj Object) (map[string]any, bool) {
 	return first, ok
 }
 
-func integer(v any) (int64, error) {
+// Integer reads a JSON integer (12 and 12.0 alike).
+func Integer(v any) (int64, error) {
 	n, ok := v.(json.Number)
 	if !ok {
-		return 0, fmt.Errorf("is %s, want an integer", kind(v))
+		return 0, fmt.Errorf("is %s, want an integer", Kind(v))
 	}
-	i, err := n.Int64()
-	if err != nil {
+	if i, err := n.Int64(); err == nil {
+		return i, nil
+	}
+	// 12.0 and 1.2e1 are integers too: a JSON number with no fractional part,
+	// as the SDKs read it.
+	f, err := n.Float64()
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, fmt.Errorf("is %s, want an integer", n)
 	}
-	return i, nil
+	return int64(f), nil
 }
 
 func nonNegativeInt(v any) (int, error) {
-	i, err := integer(v)
+	i, err := Integer(v)
 	if err != nil {
 		return 0, err
 	}
@@ -343,7 +354,7 @@ func nonNegativeInt(v any) (int, error) {
 }
 
 // kind names a JSON value's type for messages.
-func kind(v any) string {
+func Kind(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "missing or null"
@@ -362,14 +373,14 @@ func kind(v any) string {
 }
 
 // show is a value for messages: strings quoted, the rest by kind.
-func show(v any) string {
+func Show(v any) string {
 	switch v := v.(type) {
 	case string:
 		return fmt.Sprintf("%q", v)
 	case json.Number:
 		return v.String()
 	}
-	return kind(v)
+	return Kind(v)
 }
 
 // snippet is the start of a body for a one-line message.

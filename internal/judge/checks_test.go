@@ -1,4 +1,4 @@
-package suites
+package judge
 
 import (
 	"encoding/json"
@@ -82,9 +82,12 @@ func TestCheckServed(t *testing.T) {
 	t.Run("good chat", func(t *testing.T) {
 		NewWithT(t).Expect(CheckServed(exchange(200, "application/json", goodChat))).To(Succeed())
 	})
-	t.Run("201 with a completion", func(t *testing.T) {
-		NewWithT(t).Expect(CheckServed(exchange(201, "text/plain", goodChat))).
-			To(Succeed(), "a 201 with a completion is served (the status is CHAT-1's)")
+	t.Run("integral numbers written with a fraction", func(t *testing.T) {
+		body := strings.NewReplacer(`"prompt_tokens":5`, `"prompt_tokens":5.0`, `"total_tokens":6`, `"total_tokens":6e0`).Replace(goodChat)
+		usage, err := Completion(exchange(200, "application/json; charset=utf-8", body))
+		g := NewWithT(t)
+		g.Expect(err).To(Succeed())
+		g.Expect(usage.TotalTokens).To(Equal(6))
 	})
 	for _, c := range []struct {
 		name string
@@ -93,7 +96,16 @@ func TestCheckServed(t *testing.T) {
 	}{
 		{"404", exchange(404, "application/json", `{"error":{"message":"no"}}`), "status 404, want 200"},
 		{"429", exchange(429, "application/json", `{"error":{"message":"slow down"}}`), "status 429, want 200"},
-		{"not JSON", exchange(200, "text/html", "<html>"), "body is not JSON"},
+		{"201 with a completion", exchange(201, "application/json", goodChat), "status 201, want 200"},
+		{"not JSON", exchange(200, "application/json", "<html>"), "body is not JSON"},
+		{"HTML", exchange(200, "text/html", "<html>"), `Content-Type "text/html", want application/json`},
+		{"health document", exchange(200, "application/json", `{"status":"ok"}`), "choices is missing or null, want an array"},
+		{"streaming chunk", exchange(200, "application/json", `{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"ok"}}]}`),
+			"choices[0].message is missing or null, want an object"},
+		{"another vendor's error", exchange(200, "application/json", `{"type":"error","error":{"type":"overloaded_error","message":"busy"}}`),
+			"status 200 but the body is an error"},
+		{"no usage", exchange(200, "application/json", strings.Replace(goodChat, `"usage"`, `"usage_"`, 1)), "usage is missing or null, want an object"},
+		{"fractional count", exchange(200, "application/json", strings.Replace(goodChat, `"prompt_tokens":5`, `"prompt_tokens":5.5`, 1)), "usage.prompt_tokens is 5.5, want an integer"},
 		{"text_completion", exchange(200, "application/json", `{"object":"text_completion","choices":[{"text":"ok"}]}`),
 			`legacy "text_completion" shape`},
 		{"legacy choices", exchange(200, "application/json", `{"choices":[{"text":"ok","index":0}]}`),
@@ -139,7 +151,7 @@ func TestCheckChatChoices(t *testing.T) {
 		{"empty choices", `{"choices":[]}`, "choices is empty"},
 		{"choices object", `{"choices":{}}`, "choices is an object, want an array"},
 		{"choice number", `{"choices":[1]}`, "choices[0] is a number (1), want an object"},
-		{"legacy text", `{"choices":[{"text":"ok"}]}`, "choices[0].message is missing or null, want an object"},
+		{"legacy text", `{"choices":[{"text":"ok"}]}`, "choices[0] has text but no message"},
 		{"null content", `{"choices":[{"message":{"content":null}}]}`, "choices[0].message.content is missing or null, want a string"},
 		{"array content", `{"choices":[{"message":{"content":["a"]}}]}`, "choices[0].message.content is an array, want a string"},
 	} {
@@ -300,7 +312,7 @@ func TestCheckNotAnErrorAs200(t *testing.T) {
 		{"200 error envelope", exchange(200, "application/json", `{"error":{"message":"bad key"}}`),
 			[]string{"a refusal answered as success", "the body is an error"}},
 		{"302", exchange(302, "", ""), []string{"status 302: a refusal must use a 4xx status"}},
-		{"200 text", exchange(200, "text/plain", "error"), []string{"a refusal answered as success", "body is not JSON"}},
+		{"200 text", exchange(200, "text/plain", "error"), []string{"a refusal answered as success", `Content-Type "text/plain"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			g := NewWithT(t)
