@@ -11,10 +11,10 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/reports"
-	"github.com/carpathian-ai/carpathian-conform/suites"
 )
 
 // loadFlags are the load command's flags.
@@ -98,7 +98,7 @@ func runLoad(env Env, args []string) error {
 
 	opts := []load.Option{load.WithAbort(aborts...), load.WithGrace(f.grace), load.WithPacerOptions(load.WithTolerance(f.tol))}
 	if f.sampleEvery > 0 && !plan.IsModels() {
-		opts = append(opts, load.WithChecker(suites.ReplyChecker(), f.sampleEvery))
+		opts = append(opts, load.WithChecker(replyChecker(), f.sampleEvery))
 	}
 	sinks, err := outputSinks(plan, f.outputPath, f.htmlPath)
 	if err != nil {
@@ -291,4 +291,16 @@ func outputSinks(p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error)
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// replyChecker judges the chat replies a load run samples as the suite does
+// (judge.Reply): conformance under load.
+func replyChecker() load.ResponseChecker {
+	return load.CheckerFunc(func(request []byte, status int, header http.Header, body []byte) []load.Violation {
+		var vs []load.Violation
+		for _, f := range judge.Reply(request, status, header, body) {
+			vs = append(vs, load.Violation(f))
+		}
+		return vs
+	})
 }

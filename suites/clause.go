@@ -26,6 +26,8 @@ const (
 	labelArea   = "area:"
 	labelCost   = "cost:"
 	labelCalls  = "calls:"
+	labelScope  = "scope:"
+	labelProbe  = "probe:"
 )
 
 // Clause is the one decorator every spec carries: the clause it verifies, its
@@ -43,6 +45,29 @@ func Clause(id string, cost Cost, calls int) Labels {
 	)
 }
 
+// rowLabels are a row's labels: its clause's (as Clause gives them), one
+// scope: label per point of the domain it stands on (scope:chat,
+// scope:path.v1-models, scope:key.revoked, scope:variant.stream) and one
+// probe: label per call it judges, from which the plan counts each distinct
+// call once.
+func rowLabels(r Row) Labels {
+	c := contract.MustLookup(r.Clause)
+	labels := []string{
+		labelClause + c.ID,
+		labelLevel + strings.ToLower(string(c.Level)),
+		labelArea + c.Area(),
+		labelCost + string(r.Cost()),
+	}
+	for _, s := range r.Scopes() {
+		labels = append(labels, labelScope+s)
+	}
+	labels = append(labels, labelProbe+r.Probe.id())
+	if r.Ref != nil {
+		labels = append(labels, labelProbe+r.Ref.id())
+	}
+	return Label(labels...)
+}
+
 // specLabels reads the Clause labels back.
 type specLabels struct {
 	Clause string
@@ -50,6 +75,8 @@ type specLabels struct {
 	Area   string
 	Cost   Cost
 	Calls  int
+	Scopes []string
+	Probes []string // the distinct calls the spec judges
 }
 
 func parseLabels(labels []string) specLabels {
@@ -64,6 +91,10 @@ func parseLabels(labels []string) specLabels {
 			s.Area = strings.TrimPrefix(l, labelArea)
 		case strings.HasPrefix(l, labelCost):
 			s.Cost = Cost(strings.TrimPrefix(l, labelCost))
+		case strings.HasPrefix(l, labelScope):
+			s.Scopes = append(s.Scopes, strings.TrimPrefix(l, labelScope))
+		case strings.HasPrefix(l, labelProbe):
+			s.Probes = append(s.Probes, strings.TrimPrefix(l, labelProbe))
 		case strings.HasPrefix(l, labelCalls):
 			s.Calls, _ = strconv.Atoi(strings.TrimPrefix(l, labelCalls))
 		}

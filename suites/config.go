@@ -108,11 +108,6 @@ func flagEnv(flag string) string {
 	return "CARPATHIAN_" + strings.ToUpper(strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_"))
 }
 
-// unknownKey is a well-formed key no target knows (AUTH-2). It is made up and
-// fixed, no secret, so evidence shows it whole and its curl reproduces the
-// refusal as it is.
-const unknownKey = "cai_00000000000000000000000000000000"
-
 // oneLine collapses s to one line without terminal escapes (Ginkgo colours
 // its errors).
 func oneLine(s string) string {

@@ -77,7 +77,7 @@ func (b *burstResult) pick(refused bool, max int) []*target.Exchange {
 }
 
 // fire sends n chat calls at once, unpaced, seeing raw 429s.
-func fire(ctx context.Context, n int, body []byte, path string) (*burstResult, error) {
+func fire(ctx context.Context, rt *runtime, n int, body []byte, path string) (*burstResult, error) {
 	ctx = burst(ctx)
 	res := &burstResult{exs: make([]*target.Exchange, n), start: time.Now()}
 	errs := make([]error, n)

@@ -33,8 +33,9 @@ type PlannedSpec struct {
 	Level    string
 	Area     string
 	Cost     Cost
-	Calls    int  // worst case
-	Selected bool // kept by --label-filter and --focus
+	Scopes   []string // the points of the domain it stands on
+	Calls    int      // worst case; calls shared with other specs are counted once in the plan
+	Selected bool     // kept by --label-filter and --focus
 }
 
 // Plan is what a run will do, known before any request.
@@ -74,29 +75,46 @@ func Prepare(cfg Config) (*Plan, error) {
 	}
 	runMu.Lock()
 	defer runMu.Unlock()
-	rt = newRuntime(cfg)
+	bridge = newRuntime(cfg)
 	sc, rc := ginkgoConfig(cfg, io.Discard)
 	report := PreviewSpecs(suiteName, sc, rc)
-	plan := &Plan{MaxCalls: discoveryCalls}
-	paced, rate := discoveryCalls, map[string]bool{}
+	probes := map[string]Probe{}
+	for _, row := range Rows() {
+		probes[row.Probe.id()] = row.Probe
+	}
+	plan := &Plan{MaxCalls: preflightCalls}
+	paced, rate, sent := preflightCalls, map[string]bool{}, map[string]bool{}
 	for _, sr := range report.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
 		l := parseLabels(sr.Labels())
-		ps := PlannedSpec{Name: specName(sr), Clause: l.Clause, Level: l.Level, Area: l.Area, Cost: l.Cost, Calls: l.Calls,
-			Selected: sr.State != types.SpecStateSkipped}
+		ps := PlannedSpec{Name: specName(sr), Clause: l.Clause, Level: l.Level, Area: l.Area, Cost: l.Cost, Scopes: l.Scopes,
+			Calls: l.Calls + len(l.Probes), Selected: sr.State != types.SpecStateSkipped}
 		plan.Specs = append(plan.Specs, ps)
-		if ps.Selected {
-			plan.MaxCalls += ps.Calls
-			if ps.Cost != CostNone {
-				plan.Tokens += ps.Calls * tokensPerChat
+		if !ps.Selected {
+			continue
+		}
+		for _, id := range l.Probes {
+			p := probes[id]
+			if sent[id] || p.Key.missing(cfg.Keys) != "" {
+				continue // shared with a spec before, or skipped for want of its key
 			}
-			if strings.HasPrefix(ps.Clause, "RATE-") {
-				rate[ps.Clause] = true // its calls go out at once, unpaced
-			} else {
-				paced += ps.Calls
+			sent[id] = true
+			plan.MaxCalls++
+			paced++
+			if p.served() {
+				plan.Tokens += tokensPerChat
 			}
+		}
+		plan.MaxCalls += l.Calls
+		if ps.Cost != CostNone {
+			plan.Tokens += l.Calls * tokensPerChat
+		}
+		if strings.HasPrefix(ps.Clause, "RATE-") {
+			rate[ps.Clause] = true // its calls go out at once, unpaced
+		} else {
+			paced += l.Calls
 		}
 	}
 	plan.MaxWait = MaxWait(cfg.Limit, paced, rate)
@@ -165,7 +183,8 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, err
 		return nil, errors.New("suites.Run: the suite has already run in this process")
 	}
 	ran = true
-	rt = newRuntime(cfg)
+	rt := newRuntime(cfg)
+	bridge = rt
 	rt.status.total = plan.Selected()
 	if cfg.Status != nil && !cfg.Verbose {
 		stop := rt.status.draw(cfg.Status, statusTick)
@@ -173,7 +192,7 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, err
 	}
 	started := time.Now()
 	if err := rt.preflight(ctx); errors.Is(err, ErrUnreachable) {
-		return conformance(cfg, plan, started, unansweredSpecs(plan, err.Error()), ctx.Err() != nil), err
+		return conformance(rt, cfg, plan, started, unansweredSpecs(plan, err.Error()), ctx.Err() != nil), err
 	} else if err != nil {
 		return nil, err
 	}
@@ -184,14 +203,14 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, err
 	sc, rc := ginkgoConfig(cfg, out)
 	RunSpecs(failRecorder{}, suiteName, sc, rc)
 	interrupted := ctx.Err() != nil || interruptedReport(lastReport)
-	return conformance(cfg, plan, started, specResults(lastReport, rt.red, interrupted), interrupted), nil
+	return conformance(rt, cfg, plan, started, specResults(lastReport, rt.red, interrupted), interrupted), nil
 }
 
 // statusTick is how often the live status line is redrawn.
 const statusTick = 250 * time.Millisecond
 
 // conformance is the run's result from its spec results.
-func conformance(cfg Config, plan *Plan, started time.Time, specs []reports.SpecResult, interrupted bool) *reports.Conformance {
+func conformance(rt *runtime, cfg Config, plan *Plan, started time.Time, specs []reports.SpecResult, interrupted bool) *reports.Conformance {
 	conf := &reports.Conformance{
 		Schema:      reports.SchemaConformance,
 		ToolVersion: cfg.ToolVersion,

@@ -1,33 +1,49 @@
 package suites
 
-import . "github.com/onsi/ginkgo/v2"
+import (
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
+)
+
+// bridge is the one runtime of the run, handed to the spec tree when Ginkgo
+// builds it (Prepare and Run set it, under runMu, before Ginkgo does): Ginkgo
+// builds its tree from package-level containers, so one hand-over is needed.
+// The tree reads it once; every spec gets the runtime as an argument.
+var bridge *runtime
 
 // The suite is one top-level container, so Ginkgo does not shuffle it (it
-// shuffles only top-level containers) and runs its specs in the order of their
-// code locations: the workflow containers are therefore all declared here, one
-// line after another, in the order of the contract, with the rate-limit
-// workflow last so that its quiet period follows everything else.
+// shuffles only top-level containers) and runs its specs in the order they
+// are declared: the rows of the domain table, then the rate-limit workflow,
+// so that its quiet period follows everything else.
 var _ = Describe(suiteName, func() {
+	r := bridge
 	// The live status line follows the specs (Ginkgo's report hooks would
 	// also run in the plan's dry run).
-	BeforeEach(func() { rt.status.begin(parseLabels(CurrentSpecReport().Labels()).Clause) })
-	AfterEach(func() { rt.status.end() })
-	Describe("routes and base URLs", routeSpecs)
-	Describe("the models endpoint", modelsSpecs)
-	Describe("model binding", modelSpecs)
-	Describe("the chat completion", chatSpecs)
-	Describe("authentication", authSpecs)
-	Describe("billing and access", accessSpecs)
-	Describe("errors", errorSpecs)
-	Describe("the official OpenAI Go SDK", sdkSpecs)
-	Describe("the rate limit", Ordered, ContinueOnFailure, rateSpecs)
+	BeforeEach(func() { r.status.begin(parseLabels(CurrentSpecReport().Labels()).Clause) })
+	AfterEach(func() { r.status.end() })
+	for _, row := range Rows() {
+		rowSpec(r, row)
+	}
+	Describe("the rate limit", Ordered, ContinueOnFailure, func() { rateSpecs(r) })
 })
 
-// table is DescribeTable with the Clause decorator first: one spec per row.
-func table(text string, clause Labels, body any, rows ...TableEntry) bool {
-	args := []any{clause, body}
-	for _, r := range rows {
-		args = append(args, r)
-	}
-	return DescribeTable(text, args...)
+// rowSpec is the spec of one row: fetch the probe's reply (shared with every
+// row naming the same probe), and the reference's, and judge them.
+func rowSpec(r *runtime, row Row) {
+	It(row.Name(), rowLabels(row), func(ctx SpecContext) {
+		got := r.fetch(ctx, row.Probe)
+		var ref *Reply
+		exs := []*target.Exchange{got.Ex}
+		if row.Ref != nil {
+			ref = r.fetch(ctx, *row.Ref)
+			exs = append(exs, ref.Ex)
+		}
+		if got.SDK != nil {
+			exs = got.SDKExs
+		}
+		note, err := row.Expect.Check(got, ref)
+		r.judged(contract.MustLookup(row.Clause).Level == contract.Info, note, err, exs...)
+	})
 }

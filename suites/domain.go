@@ -1,0 +1,265 @@
+package suites
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
+)
+
+// Row is one point of a clause's domain, h2spec-style: the clause, the probe
+// (path, key role, request variant) whose reply it judges, an optional
+// reference reply, and the expectation, a pure function of internal/judge.
+// The Ginkgo specs are generated from the rows (specs.go); rows that name the
+// same probe share one call.
+type Row struct {
+	Clause string
+	Probe  Probe
+	Ref    *Probe // a reply the expectation compares with (the models list)
+	Expect Expectation
+}
+
+// Expectation is what a row wants of its reply, in words and as a check.
+type Expectation struct {
+	Text  string
+	Check func(got, ref *Reply) (note string, err error)
+}
+
+// Requirement is the row's clause as CONTRACT.md words it.
+func (r Row) Requirement() string { return contract.MustLookup(r.Clause).Requirement() }
+
+// Name is the row's spec text: the probe, then what it expects.
+func (r Row) Name() string { return r.Probe.String() + ": " + r.Expect.Text }
+
+// Cost is what the row's probe spends: tokens only when it is served.
+func (r Row) Cost() Cost {
+	if r.Probe.served() {
+		return CostLow
+	}
+	return CostNone
+}
+
+// Scopes are the points of the domain the row stands on, as label values:
+// the endpoint, the path, the key role and the request variant.
+func (r Row) Scopes() []string {
+	p := r.Probe
+	s := []string{p.Endpoint(), "path." + labelSafe(p.Path), "key." + string(p.Key)}
+	if p.Variant != VariantNone {
+		s = append(s, "variant."+string(p.Variant))
+	}
+	if p.SDK {
+		s = append(s, "sdk")
+	}
+	return s
+}
+
+// The domain's paths, relative to the root.
+var (
+	// chatPaths are the five documented chat paths and the third base
+	// shape's (ROUTE-1..3); the first is the primary, where request variants
+	// are probed.
+	chatPaths = []string{target.PathChat, target.PathAliasChatComp, target.PathAliasChat, target.PathAliasV1, target.PathAliasComp,
+		string(target.ShapeChat) + target.PathAliasChatComp}
+	// modelsPaths are what a client of each base shape lists models with; the
+	// first is ROUTE-4's and the reference of ROUTE-5 and MODEL-4.
+	modelsPaths = []string{target.PathModels, "/models", string(target.ShapeChat) + "/models"}
+)
+
+// routeClause is the ROUTE clause(s) a chat path stands under.
+func routeClauses(path string) []string {
+	var out []string
+	switch path {
+	case target.PathChat:
+		out = append(out, "ROUTE-1")
+	case string(target.ShapeChat) + target.PathAliasChatComp:
+	default:
+		out = append(out, "ROUTE-2")
+	}
+	for _, shape := range target.BaseShapes {
+		if path == string(shape)+target.PathAliasChatComp {
+			out = append(out, "ROUTE-3")
+		}
+	}
+	return out
+}
+
+// Rows is the domain table: every clause over every point of its domain.
+func Rows() []Row {
+	var rows []Row
+	add := func(p Probe, clause string, e Expectation) {
+		rows = append(rows, Row{Clause: clause, Probe: p, Expect: e})
+	}
+	listing := Probe{Path: modelsPaths[0], Key: KeyValid}
+	// served adds the rows of a chat probe that must be served: its own
+	// clauses judge the whole completion, CHAT-1..4 their part of it, MODEL-4
+	// the model it names, ERR-2 the body of a 4xx it may get instead.
+	served := func(p Probe, e Expectation, clauses ...string) {
+		for _, c := range clauses {
+			add(p, c, e)
+		}
+		add(p, "CHAT-1", expectEnvelope)
+		add(p, "CHAT-2", expectChoices)
+		add(p, "CHAT-3", expectUsage)
+		add(p, "CHAT-4", expectFields)
+		rows = append(rows, Row{Clause: "MODEL-4", Probe: p, Ref: &listing, Expect: expectBinding})
+		add(p, "ERR-2", expectErrorEnvelope)
+	}
+	// refused adds the rows of a call that must be refused with status.
+	refused := func(p Probe, clause string, status int) {
+		add(p, clause, expectRefused(status))
+		if p.Endpoint() == "chat" {
+			add(p, "ERR-1", expectNotErrorAs200)
+		}
+		add(p, "ERR-2", expectErrorEnvelope)
+	}
+
+	for _, path := range chatPaths {
+		served(Probe{Path: path, Key: KeyValid, Variant: VariantPlain}, expectServed, routeClauses(path)...)
+	}
+	primary := chatPaths[0]
+	add(Probe{Path: primary, Key: KeyValid, Variant: VariantPlain}, "MODEL-2", expectServed)
+	served(Probe{Path: primary, Key: KeyValid, Variant: VariantNoModel}, expectServed, "MODEL-1")
+	served(Probe{Path: primary, Key: KeyValid, Variant: VariantModelOther}, expectServed, "MODEL-3")
+	for _, v := range []Variant{VariantTemperature0, VariantTemperature1, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
+		served(Probe{Path: primary, Key: KeyValid, Variant: v}, expectServed, "CHAT-5")
+	}
+	add(Probe{Path: primary, Key: KeyValid, Variant: VariantMaxTokens}, "CHAT-6", expectMaxTokens)
+	add(Probe{Path: primary, Key: KeyValid, Variant: VariantResponseFormat}, "CHAT-7", expectJSONContent)
+	for _, path := range chatPaths {
+		served(Probe{Path: path, Key: KeyValid, Variant: VariantStream}, expectNotStreamed, "CHAT-8")
+		served(Probe{Path: path, Key: KeyLowercase, Variant: VariantPlain}, expectServed, "AUTH-5")
+	}
+
+	// Keys, budgets and access on every chat path; on models where the
+	// clause names models.
+	for _, path := range chatPaths {
+		p := func(k KeyRole) Probe { return Probe{Path: path, Key: k, Variant: VariantPlain} }
+		refused(p(KeyNone), "AUTH-1", http.StatusUnauthorized)
+		refused(p(KeyUnknown), "AUTH-2", http.StatusUnauthorized)
+		refused(p(KeyRevoked), "AUTH-3", http.StatusUnauthorized)
+		for _, k := range []KeyRole{KeyForeign, KeyBasic, KeyEmpty} {
+			refused(p(k), "AUTH-4", http.StatusUnauthorized)
+		}
+		refused(p(KeyExhausted), "BILL-1", http.StatusPaymentRequired)
+		refused(p(KeyForbidden), "ACCESS-1", http.StatusForbidden)
+		refused(p(KeyLocked), "ACCESS-2", http.StatusForbidden)
+	}
+	for i, path := range modelsPaths {
+		p := func(k KeyRole) Probe { return Probe{Path: path, Key: k} }
+		if i == 0 {
+			add(p(KeyValid), "ROUTE-4", expectModelsAnswer)
+		} else {
+			rows = append(rows, Row{Clause: "ROUTE-5", Probe: p(KeyValid), Ref: &listing, Expect: expectSameList})
+		}
+		add(p(KeyValid), "MODELS-1", expectModelsList)
+		add(p(KeyValid), "MODELS-2", expectModelEntry)
+		add(p(KeyValid), "MODELS-3", expectModelFields)
+		add(p(KeyValid), "ERR-2", expectErrorEnvelope)
+		refused(p(KeyNone), "AUTH-1", http.StatusUnauthorized)
+		refused(p(KeyUnknown), "AUTH-2", http.StatusUnauthorized)
+		refused(p(KeyRevoked), "AUTH-3", http.StatusUnauthorized)
+		add(p(KeyLowercase), "AUTH-5", expectModelsOK)
+		add(p(KeyExhausted), "MODELS-4", expectModelsOK)
+		add(p(KeyExhausted), "ERR-2", expectErrorEnvelope)
+	}
+
+	// Malformed requests.
+	for _, v := range []Variant{VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray} {
+		p := Probe{Path: primary, Key: KeyValid, Variant: v}
+		add(p, "ERR-3", expectMalformed)
+		add(p, "ERR-1", expectNotErrorAs200)
+		add(p, "ERR-2", expectErrorEnvelope)
+	}
+
+	// The official SDK on each base shape, and a refusal through it.
+	for _, shape := range target.BaseShapes {
+		add(Probe{Path: string(shape) + target.PathAliasChatComp, Key: KeyValid, Variant: VariantPlain, SDK: true}, "SDK-1", expectSDKCompletes)
+	}
+	sdkRefused := Probe{Path: target.PathChat, Key: KeyUnknown, Variant: VariantPlain, SDK: true}
+	add(sdkRefused, "SDK-2", expectSDKTypedError)
+	return rows
+}
+
+// The expectations the rows name, each a pure function of the replies.
+var (
+	expectServed = Expectation{"a chat completion (CHAT-1..3)", func(got, _ *Reply) (string, error) {
+		u, err := judge.Completion(got.Ex)
+		return fmt.Sprintf("usage %d+%d=%d tokens", u.PromptTokens, u.CompletionTokens, u.TotalTokens), err
+	}}
+	expectNotStreamed = Expectation{"one JSON chat completion, not event-stream", func(got, _ *Reply) (string, error) {
+		return "", judge.ServedNotStreamed(got.Ex)
+	}}
+	expectEnvelope = Expectation{"a 2xx is 200, application/json, a JSON object", func(got, _ *Reply) (string, error) {
+		return "", judge.CompletionEnvelope(got.Ex)
+	}}
+	expectChoices = Expectation{"choices[0].message.content is a string", func(got, _ *Reply) (string, error) {
+		return "", judge.CompletionChoices(got.Ex)
+	}}
+	expectUsage = Expectation{"usage has integer counts, total = prompt + completion", func(got, _ *Reply) (string, error) {
+		_, err := judge.CompletionUsage(got.Ex)
+		return "", err
+	}}
+	expectFields = Expectation{"the OpenAI chat.completion fields", func(got, _ *Reply) (string, error) {
+		return "", judge.CompletionFields(got.Ex)
+	}}
+	expectBinding = Expectation{"names the model models lists", func(got, ref *Reply) (string, error) {
+		return "", judge.ModelBinding(ref.Ex, got.Ex)
+	}}
+	expectMaxTokens = Expectation{"completion_tokens <= max_tokens", func(got, _ *Reply) (string, error) {
+		return fmt.Sprintf("completion_tokens within max_tokens %d", cappedTokens), judge.MaxTokensHonoured(got.Ex)
+	}}
+	expectJSONContent = Expectation{"whether the json_object content is JSON", func(got, _ *Reply) (string, error) {
+		return judge.JSONContent(got.Ex)
+	}}
+	expectNotErrorAs200 = Expectation{"no error answered as 200", func(got, _ *Reply) (string, error) {
+		return "", judge.NotAnErrorAs200(got.Ex)
+	}}
+	expectErrorEnvelope = Expectation{"a 4xx body is an OpenAI error envelope", func(got, _ *Reply) (string, error) {
+		return "", judge.ErrorEnvelope(got.Ex)
+	}}
+	expectMalformed = Expectation{"a 4xx, never a 5xx", func(got, _ *Reply) (string, error) {
+		return "", judge.Malformed(got.Ex)
+	}}
+	expectModelsAnswer = Expectation{"200 with a JSON object", func(got, _ *Reply) (string, error) {
+		return "", judge.ModelsAnswer(got.Ex)
+	}}
+	expectSameList = Expectation{"the list {root}/v1/models gives", func(got, ref *Reply) (string, error) {
+		return "", judge.SameModelList(ref.Ex, got.Ex)
+	}}
+	expectModelsList = Expectation{"an OpenAI list holding exactly the model behind the key", func(got, _ *Reply) (string, error) {
+		entry, err := judge.CheckModelsList(got.Ex)
+		return "bound model " + judge.Show(entry["id"]), err
+	}}
+	expectModelEntry = Expectation{"an entry with a non-empty id and object \"model\"", func(got, _ *Reply) (string, error) {
+		entry, err := judge.ModelsEntry(got.Ex)
+		if err != nil {
+			return "", err
+		}
+		return "", judge.CheckModelEntry(entry)
+	}}
+	expectModelFields = Expectation{"an entry with an integer created and a string owned_by", func(got, _ *Reply) (string, error) {
+		entry, err := judge.ModelsEntry(got.Ex)
+		if err != nil {
+			return "", err
+		}
+		return "", judge.CheckModelFields(entry)
+	}}
+	expectModelsOK = Expectation{"200: the list", func(got, _ *Reply) (string, error) {
+		return "", judge.CheckStatus(got.Ex, http.StatusOK)
+	}}
+	expectSDKCompletes = Expectation{"completes a chat call", func(got, _ *Reply) (string, error) {
+		return sdkCompleted(got)
+	}}
+	expectSDKTypedError = Expectation{"a typed API error with its status", func(got, _ *Reply) (string, error) {
+		return sdkTypedError(got)
+	}}
+)
+
+// expectRefused wants a refusal with status.
+func expectRefused(status int) Expectation {
+	return Expectation{fmt.Sprintf("%d %s", status, http.StatusText(status)), func(got, _ *Reply) (string, error) {
+		return "", judge.Refused(got.Ex, status)
+	}}
+}

@@ -1,0 +1,250 @@
+package suites
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
+)
+
+// Probe is one request the suite sends, named by the point of the contract's
+// domain it stands on: a path (relative to the root), a key role and a
+// request variant, sent over plain HTTP or through the official SDK. Rows
+// that name the same probe judge one and the same reply.
+type Probe struct {
+	Path    string // relative to the root: target.PathChat, "/models", ...
+	Key     KeyRole
+	Variant Variant // VariantNone for models
+	SDK     bool    // sent by the OpenAI Go SDK, whose base is Path minus "/chat/completions"
+}
+
+// Reply is what a probe got: the exchange, and through the SDK what the SDK
+// made of it.
+type Reply struct {
+	Ex     *target.Exchange
+	SDK    *sdkOutcome // SDK probes only
+	SDKExs []*target.Exchange
+}
+
+func (p Probe) method() string {
+	if p.Variant == VariantNone {
+		return http.MethodGet
+	}
+	return http.MethodPost
+}
+
+// Endpoint is "chat" or "models".
+func (p Probe) Endpoint() string {
+	if p.Variant == VariantNone {
+		return "models"
+	}
+	return "chat"
+}
+
+// served tells whether a conformant target serves the probe (it costs tokens).
+func (p Probe) served() bool {
+	return p.Endpoint() == "chat" && p.Key.live() && !p.Variant.malformed()
+}
+
+// String names the probe in spec names: "POST {root}/chat, revoked key, stream".
+func (p Probe) String() string {
+	s := p.method() + " {root}" + p.Path
+	if p.SDK {
+		s = "the SDK with base {root}" + strings.TrimSuffix(p.Path, target.PathAliasChatComp)
+	}
+	if p.Key != KeyValid {
+		s += ", " + p.Key.text()
+	}
+	if p.Variant != VariantNone && p.Variant != VariantPlain {
+		s += ", " + string(p.Variant)
+	}
+	return s
+}
+
+// id is the probe as a Ginkgo label value (no '/'), so that the plan counts
+// each distinct call once.
+func (p Probe) id() string {
+	parts := []string{labelSafe(p.Path), string(p.Key), string(p.Variant)}
+	if p.SDK {
+		parts = append(parts, "sdk")
+	}
+	return strings.Join(parts, ".")
+}
+
+// labelSafe writes a path as a label value: "/v1/chat" -> "v1-chat", "" -> "root".
+func labelSafe(path string) string {
+	s := strings.ReplaceAll(strings.Trim(path, "/"), "/", "-")
+	if s == "" {
+		return "root"
+	}
+	return s
+}
+
+// KeyRole is the credential a probe sends, one point of the key dimension
+// (the names are the fixtures' scope names).
+type KeyRole string
+
+const (
+	KeyValid     KeyRole = "valid-key"        // --api-key
+	KeyNone      KeyRole = "no-key"           // no Authorization header
+	KeyUnknown   KeyRole = "unknown-key"      // a well-formed cai_ key no target knows
+	KeyForeign   KeyRole = "foreign-key"      // Bearer sk-...
+	KeyBasic     KeyRole = "basic"            // Basic user:password
+	KeyEmpty     KeyRole = "empty-bearer"     // "Bearer "
+	KeyLowercase KeyRole = "lowercase-bearer" // "bearer cai_..." (the run's key)
+	KeyRevoked   KeyRole = "revoked"          // --revoked-key
+	KeyExhausted KeyRole = "exhausted"        // --exhausted-key
+	KeyForbidden KeyRole = "forbidden"        // --forbidden-key
+	KeyLocked    KeyRole = "locked"           // --locked-key
+)
+
+// unknownKey is a well-formed key no target knows (AUTH-2). It is made up and
+// fixed, no secret, so evidence shows it whole and its curl reproduces the
+// refusal as it is.
+const unknownKey = "cai_00000000000000000000000000000000"
+
+// live tells whether the role is the run's own valid key (in either spelling).
+func (k KeyRole) live() bool { return k == KeyValid || k == KeyLowercase }
+
+// credentials is the Authorization a role sends: a verbatim header (auth),
+// or a key sent as "Bearer KEY".
+func (k KeyRole) credentials(keys Keys) (auth *string, key string) {
+	switch k {
+	case KeyNone:
+		return authHeader(""), ""
+	case KeyUnknown:
+		return nil, unknownKey
+	case KeyForeign:
+		return authHeader("Bearer sk-proj-0123456789abcdefghijklmnopqrstuv"), ""
+	case KeyBasic:
+		return authHeader("Basic " + base64.StdEncoding.EncodeToString([]byte("user:password"))), ""
+	case KeyEmpty:
+		return authHeader("Bearer "), ""
+	case KeyLowercase:
+		return authHeader("bearer " + keys.API), ""
+	case KeyRevoked:
+		return nil, keys.Revoked
+	case KeyExhausted:
+		return nil, keys.Exhausted
+	case KeyForbidden:
+		return nil, keys.Forbidden
+	case KeyLocked:
+		return nil, keys.Locked
+	}
+	return nil, keys.API
+}
+
+// missing is the flag of a key the role needs and the run was not given.
+func (k KeyRole) missing(keys Keys) string {
+	flags := map[KeyRole]struct{ key, flag string }{
+		KeyRevoked: {keys.Revoked, "--revoked-key"}, KeyExhausted: {keys.Exhausted, "--exhausted-key"},
+		KeyForbidden: {keys.Forbidden, "--forbidden-key"}, KeyLocked: {keys.Locked, "--locked-key"},
+	}
+	if f, ok := flags[k]; ok && f.key == "" {
+		return f.flag
+	}
+	return ""
+}
+
+func (k KeyRole) text() string {
+	switch k {
+	case KeyNone:
+		return "no Authorization"
+	case KeyUnknown:
+		return "an unknown cai_ key"
+	case KeyForeign:
+		return "Bearer sk-..."
+	case KeyBasic:
+		return "Basic ..."
+	case KeyEmpty:
+		return "an empty Bearer"
+	case KeyLowercase:
+		return "\"bearer cai_...\""
+	}
+	return "a " + string(k) + " key"
+}
+
+// Variant is a probe's request body, one point of the request dimension (the
+// names are the fixtures' scope names).
+type Variant string
+
+const (
+	VariantNone             Variant = ""      // models: a GET without body
+	VariantPlain            Variant = "plain" // the contract's chat payload: model "default", no max_tokens
+	VariantNoModel          Variant = "no-model"
+	VariantModelOther       Variant = "model-other"
+	VariantTemperature0     Variant = "temperature-0"
+	VariantTemperature1     Variant = "temperature-1"
+	VariantTemperature2     Variant = "temperature-2"
+	VariantMaxTokens        Variant = "max-tokens"
+	VariantResponseFormat   Variant = "response-format"
+	VariantStream           Variant = "stream"
+	VariantConversation     Variant = "conversation"
+	VariantInvalidJSON      Variant = "invalid-json"
+	VariantNoMessages       Variant = "no-messages"
+	VariantEmptyMessages    Variant = "empty-messages"
+	VariantMessagesNotArray Variant = "messages-not-array"
+)
+
+// otherModel is a model name the target does not bind: it must be ignored.
+const otherModel = "gpt-4o"
+
+// cappedTokens is the max_tokens CHAT-6 sends, with a prompt that would run
+// past it.
+const cappedTokens = 3
+
+func (v Variant) malformed() bool {
+	switch v {
+	case VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray:
+		return true
+	}
+	return false
+}
+
+// body is the variant's request body: the contract's chat payload changed in
+// one respect only.
+func (v Variant) body() []byte {
+	switch v {
+	case VariantNone:
+		return nil
+	case VariantInvalidJSON:
+		return []byte(`{"model":"default","messages":[`)
+	case VariantNoMessages:
+		return []byte(`{"model":"default"}`)
+	case VariantEmptyMessages:
+		return []byte(`{"model":"default","messages":[]}`)
+	case VariantMessagesNotArray:
+		return []byte(`{"model":"default","messages":{"role":"user","content":"` + prompt + `"}}`)
+	}
+	req := target.ChatRequest{Model: "default", Messages: []target.Message{{Role: "user", Content: prompt}}}
+	temperature := func(t float64) { req.Temperature = &t }
+	switch v {
+	case VariantNoModel:
+		req.Model = ""
+	case VariantModelOther:
+		req.Model = otherModel
+	case VariantTemperature0:
+		temperature(0)
+	case VariantTemperature1:
+		temperature(1)
+	case VariantTemperature2:
+		temperature(2)
+	case VariantMaxTokens:
+		req.MaxTokens = cappedTokens
+		req.Messages[0].Content = "Count from one to twenty in words."
+	case VariantResponseFormat:
+		req.ResponseFormat = &target.ResponseFormat{Type: "json_object"}
+		req.Messages[0].Content = `Reply with the JSON object {"ok": true} and nothing else.`
+	case VariantStream:
+		req.Stream = true
+	case VariantConversation:
+		req.Messages = []target.Message{
+			{Role: "system", Content: "You answer in one word."},
+			{Role: "user", Content: "Say hello."},
+			{Role: "assistant", Content: "Hello."},
+			{Role: "user", Content: prompt},
+		}
+	}
+	return target.JSON(req)
+}
