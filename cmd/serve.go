@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/contract"
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
@@ -33,7 +34,7 @@ func runServe(env Env, args []string) error {
 	fs.Var(&latencyFlag{&lat.Jitter}, "latency-jitter", "up to this `duration` of random time added per call, e.g. 50ms")
 	concurrency := fs.Int("concurrency", 0, "calls in service at once; beyond it they queue (0: no cap)")
 	var deviations, quirks StringList
-	fs.Var(&deviations, "deviation", "break the contract the `name`d way (repeatable; see --list-deviations)")
+	fs.Var(&deviations, "deviation", "break the contract the `name`d way, everywhere or at one scope as name@scope (repeatable; see --list-deviations)")
 	fs.Var(&quirks, "quirk", "a conformant variation by `name` (repeatable; see --list-deviations)")
 	list := fs.Bool("list-deviations", false, "list the deviations and quirks, then exit")
 	if err := parseFlags(env, fs, args); err != nil {
@@ -42,18 +43,14 @@ func runServe(env Env, args []string) error {
 	if *list {
 		return listDeviations(env)
 	}
-	for _, names := range []struct {
-		kind string
-		list []string
-		ok   func(string) bool
-	}{
-		{"deviation", deviations, func(n string) bool { _, ok := fixtures.LookupDeviation(n); return ok }},
-		{"quirk", quirks, func(n string) bool { _, ok := fixtures.LookupQuirk(n); return ok }},
-	} {
-		for _, n := range names.list {
-			if !names.ok(n) {
-				return Usagef("serve: unknown %s %q: see serve --list-deviations for the names", names.kind, n)
-			}
+	for _, n := range deviations {
+		if _, err := fixtures.LookupDeviation(n); err != nil {
+			return Usagef("serve: %v", err)
+		}
+	}
+	for _, n := range quirks {
+		if _, ok := fixtures.LookupQuirk(n); !ok {
+			return Usagef("serve: unknown quirk %q: see serve --list-deviations for the names", n)
 		}
 	}
 	srv, err := fixtures.Start(
@@ -112,9 +109,27 @@ func printServing(env Env, srv *fixtures.Server) {
 func listDeviations(env Env) error {
 	var rows [][]string
 	for _, d := range fixtures.Deviations {
-		rows = append(rows, []string{d.Name, d.Clause, d.Summary})
+		level := ""
+		if c, ok := contract.Lookup(d.Clause); ok {
+			level = string(c.Level)
+		}
+		scopes := "everywhere"
+		for _, s := range d.Scopes {
+			scopes += ", " + string(s)
+		}
+		rows = append(rows, []string{d.Name, d.Clause, level, scopes, d.Summary})
 	}
-	if err := reports.Table(env.Stdout, "Deviations (--deviation NAME breaks the clause):", []string{"name", "clause", "what changes"}, rows, nil); err != nil {
+	if err := reports.Table(env.Stdout, "Deviations (--deviation NAME breaks the clause everywhere, --deviation NAME@SCOPE at that scope only):",
+		[]string{"name", "clause", "level", "scopes", "what changes"}, rows, nil); err != nil {
+		return err
+	}
+	rows = nil
+	for _, s := range fixtures.AllScopes() {
+		rows = append(rows, []string{string(s), string(s.Kind())})
+	}
+	fmt.Fprintln(env.Stdout)
+	if err := reports.Table(env.Stdout, "Scopes (a path is written under the default root /ai and means {root}/... under --prefix):",
+		[]string{"scope", "kind"}, rows, nil); err != nil {
 		return err
 	}
 	rows = nil
