@@ -153,7 +153,9 @@ func MaxWait(limit target.Limit, paced int, rate map[string]bool) time.Duration 
 	return d
 }
 
-// WritePlan lists clauses and specs (--list): no request is sent.
+// WritePlan lists the rows of the domain table and the RATE workflow's
+// specs, with their labels (--list): no request is sent. Calls shared by
+// several rows are counted once in the title.
 func WritePlan(w io.Writer, p *Plan) error {
 	rows := make([][]string, 0, len(p.Specs))
 	for _, s := range p.Specs {
@@ -161,11 +163,16 @@ func WritePlan(w io.Writer, p *Plan) error {
 		if !s.Selected {
 			run = "no"
 		}
-		rows = append(rows, []string{s.Clause, strings.ToUpper(s.Level), s.Name, string(s.Cost), fmt.Sprint(s.Calls), run})
+		scopes := make([]string, len(s.Scopes))
+		for i, sc := range s.Scopes {
+			scopes[i] = labelScope + sc
+		}
+		rows = append(rows, []string{s.Clause, strings.ToLower(s.Level), s.Name, strings.Join(scopes, " "), string(s.Cost), run})
 	}
-	title := fmt.Sprintf("%d specs over %d clauses; the selected %d make at most %d calls (about %d tokens)",
-		len(p.Specs), len(contract.Clauses), p.Selected(), p.MaxCalls, p.Tokens)
-	return reports.Table(w, title, []string{"clause", "level", "spec", "cost", "calls", "run"}, rows, nil)
+	title := fmt.Sprintf("%d specs over %d clauses; the selected %d make at most %d calls (about %d tokens). "+
+		"Labels: clause:ID level:%s area:%s cost:%s/%s/%s and the scope: labels shown; e.g. --label-filter 'cost:none', 'scope:key.revoked', '!scope:path.v1'",
+		len(p.Specs), len(contract.Clauses), p.Selected(), p.MaxCalls, p.Tokens, "must|should|info", "route|chat|...", CostNone, CostLow, CostHigh)
+	return reports.Table(w, title, []string{"clause", "level", "spec", "labels", "cost", "run"}, rows, nil)
 }
 
 // Run runs the specs against the target and returns the conformance result.
