@@ -2,100 +2,185 @@ package suites
 
 import (
 	"context"
-	"github.com/carpathian-ai/carpathian-conform/internal/judge"
-	"math"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
-// The arithmetic of the RATE workflow, as plain functions. A conformant
-// limiter may be a fixed window, a sliding window or a token bucket; these
-// bounds hold for all three.
+// The RATE workflow's gathering: bursts sent at once, each call's send time
+// kept, and the judgement left to internal/judge (rate.go). Every call here
+// bypasses the pacer's waiting (it still counts them) so it sees raw 429s.
 
-// BurstSlack is how many calls of a burst of N after a quiet period a
-// limiter may refuse, or serve beyond N, and still keep the limit: a small
-// allowance for counting at the edges (RATE-1, RATE-2).
-func BurstSlack(n int) int { return n / 10 }
+// crossCalls is how many calls the workflow sends on each other chat path
+// once the key's limit is reached: more than a limiter can regain in the
+// moment it takes, so a path outside the key's limit shows (RATE-1).
+const crossCalls = 3
 
-// MaxServed is the most calls a conformant limiter serves from a quiet start
-// within span: N, plus what a token bucket refills meanwhile, plus the slack.
-// (A fixed window straddled by the burst may serve up to 2N; the workflow
-// repeats the burst half a window later rather than allowing that.)
-func MaxServed(l target.Limit, span time.Duration) int {
-	refill := int(math.Ceil(float64(l.N) * float64(span) / float64(l.Window)))
-	return l.N + refill + BurstSlack(l.N)
+// rateTryCalls is what one try of the RATE burst spends: N and the excess on
+// the primary path, crossCalls on each other chat path.
+func rateTryCalls(n int) int { return n + judge.OverLimitExtra(n) + crossCalls*(len(chatPaths)-1) }
+
+// rateTry is one try of the RATE burst: the burst on the primary path, then
+// the calls on the other chat paths sent once the first 429 came back.
+type rateTry struct {
+	burst   []judge.RateCall
+	cross   []judge.RateCall
+	reached time.Time // the key's limit known reached (judge.LimitReached)
 }
 
-// RetryWait is how long to wait after 429s before calling again: the longest
-// Retry-After among them, else the window; never more than two windows.
-func RetryWait(refusals []*target.Exchange, w time.Duration, now time.Time) time.Duration {
-	wait := time.Duration(0)
-	for _, ex := range refusals {
-		if d, err := judge.ParseRetryAfter(ex.Header.Get("Retry-After"), now); err == nil && d > wait {
-			wait = d
+// all is every call of the try, burst first.
+func (t *rateTry) all() []judge.RateCall {
+	return append(append([]judge.RateCall{}, t.burst...), t.cross...)
+}
+
+// rateRoute is the path and body the workflow bursts with: the contract's
+// plain payload on the primary chat path, unless the rows found it not served
+// there; then the first chat path that served it, else the primary path with
+// the bound model named. So a broken route or a refused "default" fails its
+// own clause, not RATE.
+func (r *runtime) rateRoute() (path string, body []byte) {
+	for _, p := range chatPaths {
+		r.mu.Lock()
+		got := r.replies[Probe{Path: p, Key: KeyValid, Variant: VariantPlain}]
+		r.mu.Unlock()
+		if got != nil && got.Ex != nil && judge.CheckServed(got.Ex) == nil {
+			return p, VariantPlain.body()
 		}
 	}
-	if wait == 0 {
-		wait = w
+	model := r.boundModel()
+	if model == "" {
+		model = "default"
 	}
-	return min(wait, 2*w)
+	return chatPaths[0], target.JSON(target.ChatRequest{Model: model, Messages: []target.Message{{Role: "user", Content: prompt}}})
 }
 
-// burstResult is what one burst of concurrent calls got.
-type burstResult struct {
-	start, launched, done time.Time // first launch, last launch, last answer
-	exs                   []*target.Exchange
+// rateCall sends one unpaced call and records when it went out. No answer
+// within the per-attempt timeout (or any network failure) is an unanswered
+// call, judged as not refused; the budget or an interrupt is an error.
+func (r *runtime) rateCall(ctx context.Context, path string, body []byte) (judge.RateCall, error) {
+	c := judge.RateCall{Path: path, Sent: time.Now()}
+	ex, err := r.client.Do(burst(ctx), target.Request{Method: http.MethodPost, Path: path, Key: r.cfg.Keys.API, Body: body})
+	c.Answered = time.Now()
+	var netErr *target.NetError
+	switch {
+	case err == nil:
+		c.Ex = ex
+	case errors.As(err, &netErr) && ctx.Err() == nil:
+		c.Err = err
+	default:
+		return c, err
+	}
+	return c, nil
 }
 
-// tally counts served, refused (429) and other answers.
-func (b *burstResult) tally() (served, refused, other int) {
-	for _, ex := range b.exs {
-		switch {
-		case ex.Status == http.StatusTooManyRequests:
-			refused++
-		case judge.CheckServed(ex) == nil:
-			served++
-		default:
-			other++
+// volley sends the calls at once, one per path given, and waits for them all.
+// When refused is non-nil it is closed as soon as a 429 comes back (or when
+// every call has answered), so the next volley can start meanwhile.
+func (r *runtime) volley(ctx context.Context, paths []string, body []byte, refused chan<- struct{}) ([]judge.RateCall, error) {
+	calls := make([]judge.RateCall, len(paths))
+	errs := make([]error, len(paths))
+	var once sync.Once
+	signal := func() {
+		if refused != nil {
+			once.Do(func() { close(refused) })
 		}
 	}
-	return
-}
-
-// withStatus picks up to max exchanges whose status is (or is not) 429.
-func (b *burstResult) pick(refused bool, max int) []*target.Exchange {
-	var out []*target.Exchange
-	for _, ex := range b.exs {
-		if (ex.Status == http.StatusTooManyRequests) == refused && len(out) < max {
-			out = append(out, ex)
-		}
-	}
-	return out
-}
-
-// fire sends n chat calls at once, unpaced, seeing raw 429s.
-func fire(ctx context.Context, rt *runtime, n int, body []byte, path string) (*burstResult, error) {
-	ctx = burst(ctx)
-	res := &burstResult{exs: make([]*target.Exchange, n), start: time.Now()}
-	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range n {
+	for i, p := range paths {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res.exs[i], errs[i] = rt.client.Do(ctx, target.Request{Method: "POST", Path: path, Key: rt.cfg.Keys.API, Body: body})
+			calls[i], errs[i] = r.rateCall(ctx, p, body)
+			if calls[i].Outcome() == judge.CallRefused {
+				signal()
+			}
 		}()
 	}
-	res.launched = time.Now()
 	wg.Wait()
-	res.done = time.Now()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	signal()
+	return calls, errors.Join(errs...)
+}
+
+// noAnswer is the network error of a volley none of whose calls got an
+// answer: the target is gone, not slow (nil when one answered).
+func noAnswer(calls []judge.RateCall) error {
+	for _, c := range calls {
+		if c.Ex != nil {
+			return nil
 		}
 	}
-	return res, nil
+	if len(calls) == 0 {
+		return nil
+	}
+	return calls[0].Err
+}
+
+// rateBurst makes one try after a quiet period of W: N plus the excess at
+// once on path, and, as soon as the first 429 comes back, crossCalls on each
+// other chat path at once.
+func (r *runtime) rateBurst(ctx context.Context, path string, body []byte) (*rateTry, error) {
+	r.status.waiting("the quiet window before the RATE burst", r.pacer.QuietDelay())
+	err := r.pacer.Quiet(ctx)
+	r.status.waited()
+	if err != nil {
+		return nil, err
+	}
+	n := r.cfg.Limit.N
+	paths := make([]string, n+judge.OverLimitExtra(n))
+	for i := range paths {
+		paths[i] = path
+	}
+	var others []string
+	for _, p := range chatPaths {
+		if p != path {
+			for range crossCalls {
+				others = append(others, p)
+			}
+		}
+	}
+	try := &rateTry{}
+	refused := make(chan struct{})
+	var burstErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		try.burst, burstErr = r.volley(ctx, paths, body, refused)
+	}()
+	select {
+	case <-refused:
+	case <-ctx.Done():
+	}
+	try.cross, err = r.volley(ctx, others, body, nil)
+	<-done
+	if err = errors.Join(burstErr, err, noAnswer(try.burst)); err != nil {
+		return nil, err
+	}
+	try.reached, _ = judge.LimitReached(try.burst)
+	return try, nil
+}
+
+// rateMaxWait is about the longest the RATE workflow waits, for the clauses
+// selected: a quiet period before the first try (RATE-2 or RATE-1) and before
+// RATE-1's second try and RATE-3's burst, and up to two windows of
+// Retry-After before RATE-4's call.
+func rateMaxWait(l target.Limit, selected map[string]bool) time.Duration {
+	pw := PaceWindow(l.Window)
+	var d time.Duration
+	if selected["RATE-1"] || selected["RATE-2"] {
+		d += pw
+	}
+	if selected["RATE-1"] && selected["RATE-2"] {
+		d += pw
+	}
+	if selected["RATE-4"] {
+		d += 2 * l.Window
+	}
+	if selected["RATE-3"] {
+		d += pw
+	}
+	return d
 }

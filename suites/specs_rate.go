@@ -1,182 +1,238 @@
 package suites
 
 import (
+	"errors"
 	"fmt"
-	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"sort"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
-// RATE: the rate limit, as one ordered workflow after every other spec: a
-// quiet period of W, a burst of N (all served), N+1 more at once (the excess
-// refused), then the recovery. These are the only specs that provoke 429;
-// they bypass the pacer's waiting so they see the raw refusals.
+// RATE: the rate limit over its domain, as one ordered workflow after every
+// other spec. After a quiet period of W, N and the excess go at once to the
+// primary chat path and, as soon as the first 429 comes back, a few calls to
+// each other chat path (RATE-2: N served; RATE-1: the excess refused, on
+// every path, the limit being the key's). Then one call once every
+// Retry-After has passed (RATE-4), and after another quiet period a full
+// burst of N again (RATE-3). About 2N + N/10 + 19 calls and three to four
+// windows; the only specs that provoke 429. The specs gather the calls with
+// their send times; internal/judge judges them.
 func rateSpecs(rt *runtime) {
-	n := rt.cfg.Limit.N
-	{
-		// The workflow's state lives in the ordered container, for its specs only.
-		var first, second *burstResult
-		var refusals []*target.Exchange
-
-		quietBurst := func(ctx SpecContext) *burstResult {
-			GinkgoHelper()
-			rt.reachable()
-			rt.status.waiting("the quiet window before the RATE burst", rt.pacer.QuietDelay())
-			err := rt.pacer.Quiet(ctx)
-			rt.status.waited()
-			if err != nil {
-				rt.errored(err)
-			}
-			b, err := fire(ctx, rt, n, rt.chatBody(), rt.chatPath())
-			if err != nil {
-				rt.errored(err)
-			}
-			return b
+	l := rt.cfg.Limit
+	try := rateTryCalls(l.N)
+	var (
+		path    string
+		body    []byte
+		first   *rateTry // the try RATE-2 judges
+		last    *rateTry // the try RATE-1 settled on
+		tries   int
+		refused []judge.RateCall // every 429 of the tries, for RATE-4
+		probe   *judge.RateCall  // RATE-4's call once Retry-After had passed
+	)
+	burstOnce := func(ctx SpecContext) *rateTry {
+		GinkgoHelper()
+		rt.reachable()
+		if path == "" {
+			path, body = rt.rateRoute()
 		}
+		t, err := rt.rateBurst(ctx, path, body)
+		if err != nil {
+			rt.errored(err)
+		}
+		tries++
+		for _, c := range t.all() {
+			if c.Outcome() == judge.CallRefused {
+				refused = append(refused, c)
+			}
+		}
+		return t
+	}
 
-		It("a burst of N after a quiet period of W is served", Clause("RATE-2", CostHigh, n), func(ctx SpecContext) {
-			first = quietBurst(ctx)
-			served, refused, other := first.tally()
-			if other > 0 {
-				rt.violated(fmt.Sprintf("%d of %d calls within the limit were neither served nor 429", other, n), first.exs[0])
-			}
-			if refused > BurstSlack(n) {
-				rt.violated(fmt.Sprintf("after a quiet period of %s, %d of a burst of %d were refused with 429 (limit %s, slack %d)",
-					rt.cfg.Limit.Window, refused, n, rt.cfg.Limit, BurstSlack(n)), first.pick(true, 2)...)
-			}
-			rt.note("%d of %d served after a quiet period of %s", served, n, rt.cfg.Limit.Window)
-		})
+	It("after a quiet period of W, a burst of N is served", Clause("RATE-2", CostHigh, try), func(ctx SpecContext) {
+		first = burstOnce(ctx)
+		last = first
+		if err := judge.WithinLimit(l, first.burst); err != nil {
+			rt.violatedBurst(err.Error(), len(first.burst), pickFor(first.burst, judge.CallRefused, judge.CallOther)...)
+		}
+		rt.note("%s of a burst of %d on %s", judge.Tally(first.burst), len(first.burst), path)
+	})
 
-		It("a burst beyond the limit gets 429", Clause("RATE-1", CostHigh, 4*n+2), func(ctx SpecContext) {
-			if first == nil { // RATE-2 not selected
-				first = quietBurst(ctx)
-			}
-			served, span, ok := overLimit(ctx, rt, first, &second)
-			if !ok {
-				// Perhaps a fixed window's boundary fell inside the burst: try once
-				// more half a window later, where it cannot fall again.
-				if err := rt.status.sleep(ctx, rt.cfg.Limit.Window/2, "half a window before RATE-1's second try"); err != nil {
-					rt.errored(err)
-				}
-				first = quietBurst(ctx)
-				served, span, ok = overLimit(ctx, rt, first, &second)
-			}
-			refusals = append(first.pick(true, 2*n), second.pick(true, 2*n)...)
-			sent := len(first.exs) + len(second.exs)
-			if !ok {
-				rt.violatedBurst(fmt.Sprintf("in both tries after a quiet window, %d of %d calls sent at once (within %s) were served; the limit %s allows at most %d",
-					served, sent, span.Round(time.Millisecond), rt.cfg.Limit, MaxServed(rt.cfg.Limit, span)), sent, second.pick(false, 2)...)
-			}
-			rt.note("%d of %d served, %d refused with 429 within %s", served, sent, len(refusals), span.Round(time.Millisecond))
-		})
+	It("beyond the limit, on every chat path, requests get 429", Clause("RATE-1", CostHigh, try), func(ctx SpecContext) {
+		if last == nil { // RATE-2 not selected: this spec makes the one try
+			last = burstOnce(ctx)
+		}
+		err := overLimit(l, last)
+		if err != nil && tries == 1 && first != nil {
+			// A window aligned to the clock may have turned during the try:
+			// once more after a quiet period, where it falls elsewhere.
+			last = burstOnce(ctx)
+			err = overLimit(l, last)
+		}
+		if err != nil {
+			rt.violatedBurst(fmt.Sprintf("%v (in %d tries after a quiet period)", err, tries), len(last.burst),
+				append(pickFor(last.burst, judge.CallServed), pickFor(last.cross, judge.CallServed)...)...)
+		}
+		rt.note("%s within %s on %s; then on the other chat paths %s", judge.Tally(last.burst),
+			judge.SendSpan(last.burst).Round(time.Millisecond), path, judge.Tally(last.cross))
+	})
 
-		It("a 429 carries Retry-After", Clause("RATE-4", CostNone, 0), func(ctx SpecContext) {
-			if len(refusals) == 0 {
-				Skip("no 429 was provoked (see RATE-1)")
-			}
-			for _, ex := range refusals {
-				v := ex.Header.Get("Retry-After")
-				if v == "" {
-					rt.violated("a 429 came without Retry-After", ex)
-				}
-				if _, err := judge.ParseRetryAfter(v, time.Now()); err != nil {
-					rt.violated(fmt.Sprintf("a 429 whose %v", err), ex)
-				}
-			}
-			rt.note("Retry-After %q", refusals[0].Header.Get("Retry-After"))
-		})
-
-		It("recovers once Retry-After or the window has passed", Clause("RATE-3", CostLow, 2), func(ctx SpecContext) {
-			if len(refusals) == 0 {
-				Skip("no 429 was provoked (see RATE-1)")
-			}
-			wait := RetryWait(refusals, rt.cfg.Limit.Window, time.Now())
-			if err := rt.status.sleep(ctx, wait+50*time.Millisecond, "Retry-After before the RATE-3 recovery call"); err != nil {
+	It("a 429 carries Retry-After, and a request sent once it has passed is served", Clause("RATE-4", CostLow, 1), func(ctx SpecContext) {
+		if len(refused) == 0 {
+			Skip("no 429 was provoked (see RATE-1)")
+		}
+		given := judge.RetryAfterGiven(refused)
+		deadline, ok := judge.RetryDeadline(refused)
+		// The probe must come after every Retry-After, a little later for the
+		// clocks' rounding; a Retry-After beyond two windows (and the whole
+		// seconds it is written in) is not waited out.
+		wait := time.Until(deadline) + max(10*time.Millisecond, l.Window/200)
+		switch {
+		case !ok:
+		case wait > 2*l.Window+2*time.Second:
+			rt.note("Retry-After asks for %s, over two windows: not waited out", wait.Round(time.Second))
+		default:
+			if err := rt.status.sleep(ctx, wait, "Retry-After before the RATE-4 call"); err != nil {
 				rt.errored(err)
 			}
-			ex := rawCall(ctx, rt)
-			if judge.CheckServed(ex) == nil {
-				rt.note("served again %s after the refusals", wait.Round(time.Millisecond))
-				return
-			}
-			// Retry-After may be shorter than the limiter's memory: a whole window
-			// after the last call of the burst, any limiter serves again.
-			if err := rt.status.sleep(ctx, time.Until(second.done.Add(PaceWindow(rt.cfg.Limit.Window))), "a whole window after the burst"); err != nil {
+			c, err := rt.rateCall(ctx, path, body)
+			if err != nil {
 				rt.errored(err)
 			}
-			again := rawCall(ctx, rt)
-			if err := judge.CheckServed(again); err != nil {
-				rt.violated(fmt.Sprintf("still refused a whole window (%s) after the burst: %v", rt.cfg.Limit.Window, err), ex, again)
+			probe = &c
+		}
+		if given != nil {
+			rt.violated(given.Error(), pickFor(refused, judge.CallRefused)...)
+		}
+		if probe != nil {
+			if err := judge.RetryAfterHonest(deadline, *probe); err != nil {
+				rt.violated(err.Error(), append(refusalsBefore(refused, 1), probe.Ex)...)
 			}
-			rt.note("served again a window after the burst (not after Retry-After %s)", wait.Round(time.Millisecond))
-		})
+			rt.note("Retry-After %q; a call %s after it passed: %s", refused[len(refused)-1].Ex.Header.Get("Retry-After"),
+				probe.Sent.Sub(deadline).Round(time.Millisecond), judge.Tally([]judge.RateCall{*probe}))
+		}
+	})
 
-		It("reports rate-limit headers", Clause("RATE-5", CostNone, 0), func(ctx SpecContext) {
-			var seen []*target.Exchange
-			if first != nil && len(first.exs) > 0 {
-				seen = append(seen, first.exs[0])
-			}
-			if len(refusals) > 0 {
-				seen = append(seen, refusals[0])
-			}
-			if len(seen) == 0 {
-				Skip("no burst was made (see RATE-1, RATE-2)")
-			}
-			var parts []string
-			for _, ex := range seen {
-				h := judge.RateLimitHeaders(ex.Header)
-				keys := make([]string, 0, len(h))
-				for k := range h {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				var kv []string
-				for _, k := range keys {
-					kv = append(kv, k+": "+h[k])
-				}
-				if len(kv) == 0 {
-					kv = []string{"no rate-limit headers"}
-				}
-				parts = append(parts, fmt.Sprintf("on %d: %s", ex.Status, strings.Join(kv, ", ")))
-			}
-			rt.observe(strings.Join(parts, "; ") + " (whether models and refused calls count: see the ratelimit command)")
-		})
-	}
+	It("once W has passed, a full burst of N is served again", Clause("RATE-3", CostHigh, l.N), func(ctx SpecContext) {
+		if len(refused) == 0 {
+			Skip("no 429 was provoked (see RATE-1)")
+		}
+		rt.status.waiting("a quiet window before the RATE-3 burst", rt.pacer.QuietDelay())
+		err := rt.pacer.Quiet(ctx)
+		rt.status.waited()
+		if err != nil {
+			rt.errored(err)
+		}
+		paths := make([]string, l.N)
+		for i := range paths {
+			paths[i] = path
+		}
+		again, err := rt.volley(ctx, paths, body, nil)
+		if err = errors.Join(err, noAnswer(again)); err != nil {
+			rt.errored(err)
+		}
+		if err := judge.WithinLimit(l, again); err != nil {
+			rt.violatedBurst("after 429s and a quiet period: "+err.Error(), len(again), pickFor(again, judge.CallRefused, judge.CallOther)...)
+		}
+		rt.note("after 429s and a quiet period of %s: %s", l.Window, judge.Tally(again))
+	})
+
+	It("every 429 carries the error envelope", Clause("ERR-2", CostNone, 0), func(ctx SpecContext) {
+		if len(refused) == 0 {
+			Skip("no 429 was provoked (see RATE-1)")
+		}
+		if err := errorEnvelopes(refused); err != nil {
+			rt.violated(err.Error(), pickFor(refused, judge.CallRefused)...)
+		}
+		rt.note("%d 429 bodies, each an error envelope", len(refused))
+	})
+
+	It("reports rate-limit headers", Clause("RATE-5", CostNone, 0), func(ctx SpecContext) {
+		if first == nil && last == nil {
+			Skip("no burst was made (see RATE-1, RATE-2)")
+		}
+		t := last
+		if first != nil {
+			t = first
+		}
+		var seen []*target.Exchange
+		if served := pickFor(t.burst, judge.CallServed); len(served) > 0 {
+			seen = append(seen, served[0])
+		}
+		seen = append(seen, refusalsBefore(refused, 1)...)
+		var parts []string
+		for _, ex := range seen {
+			parts = append(parts, fmt.Sprintf("on %d: %s", ex.Status, rateHeaderList(ex)))
+		}
+		if len(parts) == 0 {
+			parts = []string{"no answer to show"}
+		}
+		rt.observe(strings.Join(parts, "; ") + " (whether models and refused calls count: see the ratelimit command)")
+	})
 }
 
-// overLimit fires N+1 more calls right after first and judges the two bursts
-// together: at least one 429, and no more served than a limiter keeping N/W
-// can serve within their span.
-func overLimit(ctx SpecContext, rt *runtime, first *burstResult, second **burstResult) (served int, span time.Duration, ok bool) {
-	GinkgoHelper()
-	n := rt.cfg.Limit.N
-	b, err := fire(ctx, rt, n+1, rt.chatBody(), rt.chatPath())
-	if err != nil {
-		rt.errored(err)
+// overLimit is RATE-1 on one try: the excess of the burst refused, and the
+// other chat paths refused once the key's limit was reached.
+func overLimit(l target.Limit, t *rateTry) error {
+	if err := judge.OverLimit(l, t.burst); err != nil {
+		return err
 	}
-	*second = b
-	span = b.launched.Sub(first.start)
-	if span > rt.cfg.Limit.Window/2 {
-		rt.errored(fmt.Errorf("the bursts took %s, over half the window %s: the target answers too slowly to tell a limit from slowness; check with a longer window",
-			span.Round(time.Millisecond), rt.cfg.Limit.Window))
-	}
-	s1, _, _ := first.tally()
-	s2, r2, _ := b.tally()
-	served = s1 + s2
-	return served, span, r2 > 0 && served <= MaxServed(rt.cfg.Limit, span)
+	return judge.SharedLimit(l, t.reached, t.cross)
 }
 
-// rawCall is one unpaced chat call that sees a raw 429.
-func rawCall(ctx SpecContext, rt *runtime) *target.Exchange {
-	GinkgoHelper()
-	ex, err := rt.client.Do(burst(ctx), target.Request{Method: "POST", Path: rt.chatPath(), Key: rt.cfg.Keys.API, Body: rt.chatBody()})
-	if err != nil {
-		rt.errored(err)
+// errorEnvelopes is ERR-2 on the 429s (every error reply the run receives):
+// the first failure on each path.
+func errorEnvelopes(refused []judge.RateCall) error {
+	var bad []string
+	seen := map[string]bool{}
+	for _, c := range refused {
+		if err := judge.ErrorEnvelope(c.Ex); err != nil && !seen[c.Path] {
+			seen[c.Path] = true
+			bad = append(bad, fmt.Sprintf("429 on %s: %v", c.Path, err))
+		}
 	}
-	return ex
+	if len(bad) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(bad, "; "))
+}
+
+// pickFor is up to two exchanges of each outcome: evidence.
+func pickFor(calls []judge.RateCall, outcomes ...judge.RateOutcome) []*target.Exchange {
+	var out []*target.Exchange
+	for _, o := range outcomes {
+		out = append(out, judge.PickOutcome(calls, o, 2)...)
+	}
+	return out
+}
+
+// refusalsBefore is the last n refusals' exchanges.
+func refusalsBefore(refused []judge.RateCall, n int) []*target.Exchange {
+	var out []*target.Exchange
+	for i := max(0, len(refused)-n); i < len(refused); i++ {
+		out = append(out, refused[i].Ex)
+	}
+	return out
+}
+
+// rateHeaderList is the rate-limit headers of an answer, sorted (RATE-5).
+func rateHeaderList(ex *target.Exchange) string {
+	h := judge.RateLimitHeaders(ex.Header)
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var kv []string
+	for _, k := range keys {
+		kv = append(kv, k+": "+h[k])
+	}
+	if len(kv) == 0 {
+		return "no rate-limit headers"
+	}
+	return strings.Join(kv, ", ")
 }
