@@ -24,7 +24,7 @@ func runServe(env Env, args []string) error {
 	limit := target.DefaultLimit
 	fs.Var(&limit, "rate-limit", "each key's rate limit `N/W`, e.g. 60/1m or 5/10s")
 	algorithm := fixtures.FixedWindow
-	fs.Var(&algorithmFlag{&algorithm}, "algorithm", "the rate limiter's `algorithm`: fixed-window, sliding-window or token-bucket")
+	fs.Var(&algorithmFlag{&algorithm}, "algorithm", "the rate limiter's `algorithm`: fixed-window, sliding-window, token-bucket or aligned-window (fixed, on the wall clock)")
 	countModels := fs.Bool("count-models", false, "models calls count against the rate limit")
 	countRefused := fs.Bool("count-refused", false, "calls refused with 429 count against the rate limit")
 	budget := fs.Int64("token-budget", 0, "tokens each valid key may spend before chat answers 402 (0: unlimited)")
