@@ -134,7 +134,7 @@ func TestUnansweredTargetIsOneLine(t *testing.T) {
 	l.Close()
 	report := filepath.Join(t.TempDir(), "report.json")
 	_, stderr, code := runBinary(t, "--base-url", "http://"+closed+"/ai", "--api-key", "cai_0123456789abcdef0123", "--json", report)
-	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "the target did not answer: http://"+closed+"/ai/v1/chat/completions: cannot connect") {
+	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "the target did not answer: http://"+closed+"/ai/v1/models: cannot connect") {
 		t.Fatalf("exit %d, stderr %q; want exit 3 and one line with the cause", code, stderr)
 	}
 	data, err := os.ReadFile(report)

@@ -91,94 +91,111 @@ func Rows() []Row {
 	add := func(p Probe, clause string, e Expectation) {
 		rows = append(rows, Row{Clause: clause, Probe: p, Expect: e})
 	}
+	ref := func(p Probe, clause string, ref Probe, e Expectation) {
+		rows = append(rows, Row{Clause: clause, Probe: p, Ref: &ref, Expect: e})
+	}
 	listing := Probe{Path: modelsPaths[0], Key: KeyValid}
 	// served adds the rows of a chat probe that must be served: its own
-	// clauses judge the whole completion, CHAT-1..4 their part of it, MODEL-4
-	// the model it names, ERR-2 the body of a 4xx it may get instead.
+	// clauses and the MODEL clause of the model it names judge the whole
+	// completion, CHAT-1..4 their part of it, MODEL-4 the model it answers,
+	// ERR-1 that a 2xx is a completion, ERR-2 the body of a 4xx it may get
+	// instead.
 	served := func(p Probe, e Expectation, clauses ...string) {
-		for _, c := range clauses {
+		for _, c := range append(clauses, p.Variant.modelClause()) {
 			add(p, c, e)
 		}
 		add(p, "CHAT-1", expectEnvelope)
 		add(p, "CHAT-2", expectChoices)
 		add(p, "CHAT-3", expectUsage)
 		add(p, "CHAT-4", expectFields)
-		rows = append(rows, Row{Clause: "MODEL-4", Probe: p, Ref: &listing, Expect: expectBinding})
+		ref(p, "MODEL-4", listing, expectBinding)
+		add(p, "ERR-1", expectNotErrorAs200)
 		add(p, "ERR-2", expectErrorEnvelope)
 	}
-	// refused adds the rows of a call that must be refused with status.
-	refused := func(p Probe, clause string, status int) {
-		add(p, clause, expectRefused(status))
+	// refused adds the rows of a call that must be refused with status; a
+	// 404 where the run's key gets 404 too is the route's failure, not the
+	// refusal's (route is a call with the run's key that costs no tokens).
+	refused := func(p Probe, clause string, status int, route Probe) {
+		ref(p, clause, route, expectRefused(status))
 		if p.Endpoint() == "chat" {
 			add(p, "ERR-1", expectNotErrorAs200)
 		}
 		add(p, "ERR-2", expectErrorEnvelope)
 	}
 
-	for _, path := range chatPaths {
-		served(Probe{Path: path, Key: KeyValid, Variant: VariantPlain}, expectServed, routeClauses(path)...)
-	}
 	primary := chatPaths[0]
-	add(Probe{Path: primary, Key: KeyValid, Variant: VariantPlain}, "MODEL-2", expectServed)
-	served(Probe{Path: primary, Key: KeyValid, Variant: VariantNoModel}, expectServed, "MODEL-1")
-	served(Probe{Path: primary, Key: KeyValid, Variant: VariantModelOther}, expectServed, "MODEL-3")
-	for _, v := range []Variant{VariantTemperature0, VariantTemperature1, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
-		served(Probe{Path: primary, Key: KeyValid, Variant: v}, expectServed, "CHAT-5")
-	}
-	add(Probe{Path: primary, Key: KeyValid, Variant: VariantMaxTokens}, "CHAT-6", expectMaxTokens)
-	add(Probe{Path: primary, Key: KeyValid, Variant: VariantResponseFormat}, "CHAT-7", expectJSONContent)
 	for _, path := range chatPaths {
-		served(Probe{Path: path, Key: KeyValid, Variant: VariantStream}, expectNotStreamed, "CHAT-8")
-		served(Probe{Path: path, Key: KeyLowercase, Variant: VariantPlain}, expectServed, "AUTH-5")
+		p := func(k KeyRole, v Variant) Probe { return Probe{Path: path, Key: k, Variant: v} }
+		served(p(KeyValid, VariantPlain), expectServed, routeClauses(path)...)
+		served(p(KeyValid, VariantNoModel), expectServed)
+		served(p(KeyValid, VariantModelOther), expectServed)
+		served(p(KeyValid, VariantStream), expectNotStreamed, "CHAT-8")
+		served(p(KeyLowercase, VariantPlain), expectServed, "AUTH-5")
+		if path == primary {
+			for _, v := range []Variant{VariantTemperature0, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
+				served(p(KeyValid, v), expectServed, "CHAT-5")
+			}
+			add(p(KeyValid, VariantMaxTokens), "CHAT-6", expectMaxTokens)
+			add(p(KeyValid, VariantResponseFormat), "CHAT-7", expectJSONContent)
+		} else {
+			served(p(KeyValid, VariantFieldsLow), expectServed, "CHAT-5")
+			add(p(KeyValid, VariantFieldsLow), "CHAT-6", expectMaxTokens)
+			served(p(KeyValid, VariantFieldsHigh), expectServed, "CHAT-5")
+		}
+
+		// Malformed requests: each kind on the primary path, one elsewhere.
+		malformed := []Variant{VariantNoMessages}
+		if path == primary {
+			malformed = append(malformed, VariantInvalidJSON, VariantEmptyMessages, VariantMessagesNotArray)
+		}
+		for _, v := range malformed {
+			add(p(KeyValid, v), "ERR-3", expectMalformed)
+			add(p(KeyValid, v), "ERR-1", expectNotErrorAs200)
+			add(p(KeyValid, v), "ERR-2", expectErrorEnvelope)
+		}
+
+		// Keys, budgets and access on every chat path.
+		route := p(KeyValid, VariantNoMessages)
+		refused(p(KeyNone, VariantPlain), "AUTH-1", http.StatusUnauthorized, route)
+		refused(p(KeyUnknown, VariantPlain), "AUTH-2", http.StatusUnauthorized, route)
+		refused(p(KeyRevoked, VariantPlain), "AUTH-3", http.StatusUnauthorized, route)
+		for _, k := range []KeyRole{KeyForeign, KeyBasic, KeyEmpty} {
+			refused(p(k, VariantPlain), "AUTH-4", http.StatusUnauthorized, route)
+		}
+		refused(p(KeyExhausted, VariantPlain), "BILL-1", http.StatusPaymentRequired, route)
+		refused(p(KeyForbidden, VariantPlain), "ACCESS-1", http.StatusForbidden, route)
+		refused(p(KeyLocked, VariantPlain), "ACCESS-2", http.StatusForbidden, route)
 	}
 
-	// Keys, budgets and access on every chat path; on models where the
-	// clause names models.
-	for _, path := range chatPaths {
-		p := func(k KeyRole) Probe { return Probe{Path: path, Key: k, Variant: VariantPlain} }
-		refused(p(KeyNone), "AUTH-1", http.StatusUnauthorized)
-		refused(p(KeyUnknown), "AUTH-2", http.StatusUnauthorized)
-		refused(p(KeyRevoked), "AUTH-3", http.StatusUnauthorized)
-		for _, k := range []KeyRole{KeyForeign, KeyBasic, KeyEmpty} {
-			refused(p(k), "AUTH-4", http.StatusUnauthorized)
-		}
-		refused(p(KeyExhausted), "BILL-1", http.StatusPaymentRequired)
-		refused(p(KeyForbidden), "ACCESS-1", http.StatusForbidden)
-		refused(p(KeyLocked), "ACCESS-2", http.StatusForbidden)
-	}
+	// Models on each path a client's base shape lists it with; the keys
+	// whose clauses name models.
 	for i, path := range modelsPaths {
 		p := func(k KeyRole) Probe { return Probe{Path: path, Key: k} }
 		if i == 0 {
 			add(p(KeyValid), "ROUTE-4", expectModelsAnswer)
 		} else {
-			rows = append(rows, Row{Clause: "ROUTE-5", Probe: p(KeyValid), Ref: &listing, Expect: expectSameList})
+			ref(p(KeyValid), "ROUTE-5", listing, expectSameList)
 		}
 		add(p(KeyValid), "MODELS-1", expectModelsList)
 		add(p(KeyValid), "MODELS-2", expectModelEntry)
 		add(p(KeyValid), "MODELS-3", expectModelFields)
 		add(p(KeyValid), "ERR-2", expectErrorEnvelope)
-		refused(p(KeyNone), "AUTH-1", http.StatusUnauthorized)
-		refused(p(KeyUnknown), "AUTH-2", http.StatusUnauthorized)
-		refused(p(KeyRevoked), "AUTH-3", http.StatusUnauthorized)
-		add(p(KeyLowercase), "AUTH-5", expectModelsOK)
-		add(p(KeyExhausted), "MODELS-4", expectModelsOK)
+		refused(p(KeyNone), "AUTH-1", http.StatusUnauthorized, p(KeyValid))
+		refused(p(KeyUnknown), "AUTH-2", http.StatusUnauthorized, p(KeyValid))
+		refused(p(KeyRevoked), "AUTH-3", http.StatusUnauthorized, p(KeyValid))
+		ref(p(KeyLowercase), "AUTH-5", p(KeyValid), expectModelsOK)
+		ref(p(KeyExhausted), "MODELS-4", p(KeyValid), expectModelsOK)
+		add(p(KeyLowercase), "ERR-2", expectErrorEnvelope)
 		add(p(KeyExhausted), "ERR-2", expectErrorEnvelope)
 	}
 
-	// Malformed requests.
-	for _, v := range []Variant{VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray} {
-		p := Probe{Path: primary, Key: KeyValid, Variant: v}
-		add(p, "ERR-3", expectMalformed)
-		add(p, "ERR-1", expectNotErrorAs200)
-		add(p, "ERR-2", expectErrorEnvelope)
-	}
-
-	// The official SDK on each base shape, and a refusal through it.
+	// The official SDK on each base shape, and its refusals.
 	for _, shape := range target.BaseShapes {
 		add(Probe{Path: string(shape) + target.PathAliasChatComp, Key: KeyValid, Variant: VariantPlain, SDK: true}, "SDK-1", expectSDKCompletes)
 	}
-	sdkRefused := Probe{Path: target.PathChat, Key: KeyUnknown, Variant: VariantPlain, SDK: true}
-	add(sdkRefused, "SDK-2", expectSDKTypedError)
+	for _, k := range []KeyRole{KeyUnknown, KeyExhausted, KeyForbidden} {
+		add(Probe{Path: target.PathChat, Key: k, Variant: VariantPlain, SDK: true}, "SDK-2", expectSDKTypedError)
+	}
 	return rows
 }
 
@@ -246,8 +263,8 @@ var (
 		}
 		return "", judge.CheckModelFields(entry)
 	}}
-	expectModelsOK = Expectation{"200: the list", func(got, _ *Reply) (string, error) {
-		return "", judge.CheckStatus(got.Ex, http.StatusOK)
+	expectModelsOK = Expectation{"200: the list", func(got, route *Reply) (string, error) {
+		return "", judge.ServedOnRoute(got.Ex, route.Ex)
 	}}
 	expectSDKCompletes = Expectation{"completes a chat call", func(got, _ *Reply) (string, error) {
 		return sdkCompleted(got)
@@ -259,7 +276,7 @@ var (
 
 // expectRefused wants a refusal with status.
 func expectRefused(status int) Expectation {
-	return Expectation{fmt.Sprintf("%d %s", status, http.StatusText(status)), func(got, _ *Reply) (string, error) {
-		return "", judge.Refused(got.Ex, status)
+	return Expectation{fmt.Sprintf("%d %s", status, http.StatusText(status)), func(got, route *Reply) (string, error) {
+		return "", judge.RefusedOnRoute(got.Ex, route.Ex, status)
 	}}
 }

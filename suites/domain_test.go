@@ -49,6 +49,16 @@ func TestDomainCoversEveryPoint(t *testing.T) {
 			want(clause, Probe{Path: path, Key: KeyValid, Variant: VariantPlain})
 		}
 		want("CHAT-8", Probe{Path: path, Key: KeyValid, Variant: VariantStream})
+		want("MODEL-1", Probe{Path: path, Key: KeyValid, Variant: VariantNoModel})
+		want("MODEL-3", Probe{Path: path, Key: KeyValid, Variant: VariantModelOther})
+		want("MODEL-2", Probe{Path: path, Key: KeyValid, Variant: VariantStream})
+		want("ERR-3", Probe{Path: path, Key: KeyValid, Variant: VariantNoMessages})
+		want("ERR-1", Probe{Path: path, Key: KeyValid, Variant: VariantPlain})
+		if path != target.PathChat {
+			want("CHAT-5", Probe{Path: path, Key: KeyValid, Variant: VariantFieldsLow})
+			want("CHAT-6", Probe{Path: path, Key: KeyValid, Variant: VariantFieldsLow})
+			want("CHAT-5", Probe{Path: path, Key: KeyValid, Variant: VariantFieldsHigh})
+		}
 		for _, clause := range routeClauses(path) {
 			want(clause, Probe{Path: path, Key: KeyValid, Variant: VariantPlain})
 		}
@@ -66,13 +76,16 @@ func TestDomainCoversEveryPoint(t *testing.T) {
 	want("ROUTE-5", Probe{Path: "/v1/chat/completions/models", Key: KeyValid})
 	primary := target.PathChat
 	for v, clause := range map[Variant]string{VariantPlain: "MODEL-2", VariantNoModel: "MODEL-1", VariantModelOther: "MODEL-3",
-		VariantTemperature0: "CHAT-5", VariantTemperature1: "CHAT-5", VariantTemperature2: "CHAT-5", VariantMaxTokens: "CHAT-6",
+		VariantTemperature0: "CHAT-5", VariantTemperature2: "CHAT-5", VariantMaxTokens: "CHAT-6",
 		VariantResponseFormat: "CHAT-7", VariantConversation: "CHAT-5", VariantInvalidJSON: "ERR-3", VariantNoMessages: "ERR-3",
 		VariantEmptyMessages: "ERR-3", VariantMessagesNotArray: "ERR-3"} {
 		want(clause, Probe{Path: primary, Key: KeyValid, Variant: v})
 	}
 	for _, v := range []Variant{VariantNoModel, VariantModelOther} {
 		want("MODEL-4", Probe{Path: primary, Key: KeyValid, Variant: v})
+	}
+	for _, k := range []KeyRole{KeyUnknown, KeyExhausted, KeyForbidden} {
+		want("SDK-2", Probe{Path: primary, Key: k, Variant: VariantPlain, SDK: true})
 	}
 	for _, shape := range target.BaseShapes {
 		want("SDK-1", Probe{Path: string(shape) + target.PathAliasChatComp, Key: KeyValid, Variant: VariantPlain, SDK: true})

@@ -175,17 +175,50 @@ const (
 	VariantNoModel          Variant = "no-model"
 	VariantModelOther       Variant = "model-other"
 	VariantTemperature0     Variant = "temperature-0"
-	VariantTemperature1     Variant = "temperature-1"
 	VariantTemperature2     Variant = "temperature-2"
 	VariantMaxTokens        Variant = "max-tokens"
 	VariantResponseFormat   Variant = "response-format"
 	VariantStream           Variant = "stream"
 	VariantConversation     Variant = "conversation"
+	// The optional fields together, one probe each per path beyond the
+	// primary one (where each field has its own probe): temperature 0 with
+	// max_tokens and a conversation, and temperature 2 with response_format.
+	VariantFieldsLow        Variant = "fields-t0"
+	VariantFieldsHigh       Variant = "fields-t2"
 	VariantInvalidJSON      Variant = "invalid-json"
 	VariantNoMessages       Variant = "no-messages"
 	VariantEmptyMessages    Variant = "empty-messages"
 	VariantMessagesNotArray Variant = "messages-not-array"
 )
+
+// The prompts of the variants that need another one: a count runs past a
+// small max_tokens; json_object wants JSON asked for.
+const (
+	countPrompt = "Count from one to twenty in words."
+	jsonPrompt  = `Reply with the JSON object {"ok": true} and nothing else.`
+)
+
+// conversation is system, user and assistant turns, then the user's ask.
+func conversation(ask string) []target.Message {
+	return []target.Message{
+		{Role: "system", Content: "You answer briefly."},
+		{Role: "user", Content: "Say hello."},
+		{Role: "assistant", Content: "Hello."},
+		{Role: "user", Content: ask},
+	}
+}
+
+// modelClause is the MODEL clause a served chat body stands under: the
+// model it names (none, "default" or another).
+func (v Variant) modelClause() string {
+	switch v {
+	case VariantNoModel:
+		return "MODEL-1"
+	case VariantModelOther:
+		return "MODEL-3"
+	}
+	return "MODEL-2"
+}
 
 // otherModel is a model name the target does not bind: it must be ignored.
 const otherModel = "gpt-4o"
@@ -226,25 +259,26 @@ func (v Variant) body() []byte {
 		req.Model = otherModel
 	case VariantTemperature0:
 		temperature(0)
-	case VariantTemperature1:
-		temperature(1)
 	case VariantTemperature2:
 		temperature(2)
 	case VariantMaxTokens:
 		req.MaxTokens = cappedTokens
-		req.Messages[0].Content = "Count from one to twenty in words."
-	case VariantResponseFormat:
+		req.Messages[0].Content = countPrompt
+	case VariantResponseFormat, VariantFieldsHigh:
 		req.ResponseFormat = &target.ResponseFormat{Type: "json_object"}
-		req.Messages[0].Content = `Reply with the JSON object {"ok": true} and nothing else.`
+		req.Messages[0].Content = jsonPrompt
 	case VariantStream:
 		req.Stream = true
 	case VariantConversation:
-		req.Messages = []target.Message{
-			{Role: "system", Content: "You answer in one word."},
-			{Role: "user", Content: "Say hello."},
-			{Role: "assistant", Content: "Hello."},
-			{Role: "user", Content: prompt},
-		}
+		req.Messages = conversation(prompt)
+	}
+	if v == VariantFieldsLow {
+		temperature(0)
+		req.MaxTokens = cappedTokens
+		req.Messages = conversation(countPrompt)
+	}
+	if v == VariantFieldsHigh {
+		temperature(2)
 	}
 	return target.JSON(req)
 }

@@ -264,3 +264,24 @@ func pathOf(ex *target.Exchange) string {
 	}
 	return "GET " + u
 }
+
+// RefusedOnRoute is Refused on a path whose routing the run's own key shows
+// (route: a call with the key that costs no tokens): a 404 there too is the
+// route's failure (ROUTE-*), not the refusal's. A 404 only without a good
+// key hides a route from the caller instead of refusing it.
+func RefusedOnRoute(ex, route *target.Exchange, status int) error {
+	if ex.Status == http.StatusNotFound && route.Status == http.StatusNotFound {
+		return cannotTell("the path answers 404 to the run's key too (see ROUTE-*)")
+	}
+	return Refused(ex, status)
+}
+
+// ServedOnRoute wants models answered (200) for a key that must list them
+// (AUTH-5's lower-case scheme, MODELS-4's out-of-tokens key), unless the
+// path is missing for the run's key too.
+func ServedOnRoute(ex, route *target.Exchange) error {
+	if ex.Status == http.StatusNotFound && route.Status == http.StatusNotFound {
+		return cannotTell("the path answers 404 to the run's key too (see ROUTE-4, ROUTE-5)")
+	}
+	return CheckStatus(ex, http.StatusOK)
+}

@@ -154,3 +154,15 @@ func TestReply(t *testing.T) {
 	g.Expect(Reply(nil, 200, h("text/html"), []byte("<html>"))).To(ConsistOf(HaveField("Clause", "CHAT-1")))
 	g.Expect(Reply(nil, 204, h("application/json"), nil)).To(ContainElement(HaveField("Clause", "CHAT-1")))
 }
+
+// A refusal on a path the run's own key does not reach either is the
+// route's failure; a 404 only for the refused caller hides the route.
+func TestOnRoute(t *testing.T) {
+	missing := exchange(404, "application/json", refusal401)
+	routed := exchange(400, "application/json", refusal401)
+	expectVerdict(t, RefusedOnRoute(missing, missing, http.StatusUnauthorized), "?")
+	expectVerdict(t, RefusedOnRoute(missing, routed, http.StatusUnauthorized), "status 404, want 401")
+	expectVerdict(t, RefusedOnRoute(exchange(401, "application/json", refusal401), routed, http.StatusUnauthorized), "")
+	expectVerdict(t, ServedOnRoute(missing, missing), "?")
+	expectVerdict(t, ServedOnRoute(exchange(402, "application/json", refusal401), routed), "status 402, want 200")
+}

@@ -267,16 +267,10 @@ func RetryAfterHonest(deadline time.Time, probe RateCall) error {
 	return nil
 }
 
-// retryAfterWait is the wait a refusal's Retry-After asks for. An HTTP date
-// is read against the response's own Date when the two clocks disagree by
-// more than Date's one-second resolution, so that skew between the target and
-// us does not make an honest date look short.
+// retryAfterWait is the wait a refusal's Retry-After asks for, a date read
+// against the server's clock (target.ServerNow).
 func retryAfterWait(c RateCall) (time.Duration, error) {
-	now := c.Answered
-	if d, err := http.ParseTime(c.Ex.Header.Get("Date")); err == nil && (d.Sub(now) > time.Second || now.Sub(d) > time.Second) {
-		now = d
-	}
-	return ParseRetryAfter(c.Ex.Header.Get("Retry-After"), now)
+	return ParseRetryAfter(c.Ex.Header.Get("Retry-After"), target.ServerNow(c.Ex.Header, c.Answered))
 }
 
 // PickOutcome picks up to n calls with the outcome: evidence.
