@@ -51,3 +51,20 @@ func IsRateLimitHeader(name string) bool {
 	l := strings.ToLower(name)
 	return strings.HasPrefix(l, "x-ratelimit") || strings.HasPrefix(l, "ratelimit")
 }
+
+// ServerNow is when a response left the server by the server's own clock:
+// its Date header, when the two clocks disagree by more than Date's
+// one-second resolution (and by less than an hour: beyond that Date is a
+// cache's or a fake clock's), else when the response came back. Dates the
+// server sends (Retry-After, reset times) are read against it, so skew
+// between the clocks neither shortens nor lengthens them.
+func ServerNow(h http.Header, received time.Time) time.Time {
+	d, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return received
+	}
+	if off := d.Sub(received).Abs(); off > time.Second && off < time.Hour {
+		return d
+	}
+	return received
+}

@@ -282,7 +282,10 @@ func checkBucket(os []obs, w time.Duration, capacity int, charge bool) Hypothesi
 		if o.ok {
 			tokens = math.Max(tokens-1, 0)
 		} else if charge {
-			tokens = math.Max(tokens-1, -float64(capacity)) // a debt of at most one window
+			// A charged refusal spends the part of a token gathered so far,
+			// never into debt: after a quiet window the bucket is full again,
+			// as RATE-3 wants (the reference server's counting bucket).
+			tokens = 0
 		}
 	}
 	h.tokens = level

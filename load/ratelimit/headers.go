@@ -27,16 +27,8 @@ func parseRetryAfter(c Call) (time.Duration, RetryAfterFormat) {
 	return target.ParseRetryAfter(c.Header.Get("Retry-After"), serverNow(c))
 }
 
-// serverNow is when the server answered by its own clock (Date), so dates it
-// sends are read without the skew between the clocks; a Date more than an
-// hour off is not the server's clock (a cache, a fake clock) and is ignored.
-func serverNow(c Call) time.Time {
-	now := c.Received()
-	if d, err := http.ParseTime(c.Header.Get("Date")); err == nil && d.Sub(now).Abs() < time.Hour {
-		return d
-	}
-	return now
-}
+// serverNow is when the server answered by its own clock (target.ServerNow).
+func serverNow(c Call) time.Time { return target.ServerNow(c.Header, c.Received()) }
 
 // retryAfter is the delay a 429 asks for, when it states one.
 func retryAfter(c Call) (time.Duration, bool) {
