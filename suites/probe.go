@@ -170,16 +170,16 @@ func (k KeyRole) text() string {
 type Variant string
 
 const (
-	VariantNone             Variant = ""      // models: a GET without body
-	VariantPlain            Variant = "plain" // the contract's chat payload: model "default", no max_tokens
-	VariantNoModel          Variant = "no-model"
-	VariantModelOther       Variant = "model-other"
-	VariantTemperature0     Variant = "temperature-0"
-	VariantTemperature2     Variant = "temperature-2"
-	VariantMaxTokens        Variant = "max-tokens"
-	VariantResponseFormat   Variant = "response-format"
-	VariantStream           Variant = "stream"
-	VariantConversation     Variant = "conversation"
+	VariantNone           Variant = ""      // models: a GET without body
+	VariantPlain          Variant = "plain" // the contract's chat payload: model "default", no max_tokens
+	VariantNoModel        Variant = "no-model"
+	VariantModelOther     Variant = "model-other"
+	VariantTemperature0   Variant = "temperature-0"
+	VariantTemperature2   Variant = "temperature-2"
+	VariantMaxTokens      Variant = "max-tokens"
+	VariantResponseFormat Variant = "response-format"
+	VariantStream         Variant = "stream"
+	VariantConversation   Variant = "conversation"
 	// The optional fields together, one probe each per path beyond the
 	// primary one (where each field has its own probe): temperature 0 with
 	// max_tokens and a conversation, and temperature 2 with response_format.
