@@ -78,12 +78,23 @@ func TestOutcomeAndTally(t *testing.T) {
 	}
 }
 
+// rateCase is a set of calls and what a RATE judgement must say of it: ""
+// holds, else a violation naming violated.
+type rateCase struct {
+	name     string
+	calls    []RateCall
+	violated string
+}
+
+func judgeCases(t *testing.T, judgement func(target.Limit, []RateCall) error, cases []rateCase) {
+	t.Helper()
+	for _, c := range cases {
+		wantErr(t, c.name, judgement(lim20, c.calls), c.violated)
+	}
+}
+
 func TestWithinLimit(t *testing.T) {
-	cases := []struct {
-		name     string
-		calls    []RateCall
-		violated string
-	}{
+	judgeCases(t, WithinLimit, []rateCase{
 		{"all of N served", burstOf(primary, 20, 0, 10), ""},
 		{"N of N+k served", burstOf(primary, 20, 5, 10), ""},
 		{"slack refused", burstOf(primary, 18, 7, 10), ""},
@@ -91,10 +102,7 @@ func TestWithinLimit(t *testing.T) {
 		{"a lowered limit after a penalty", burstOf(primary, 15, 5, 10), "only 15"},
 		{"one-at-a-time backend still working", append(burstOf(primary, 5, 5, 10), repeat(call(primary, 1, CallUnanswered, ""), 15)...), ""},
 		{"a 200 that is not a completion", append(burstOf(primary, 19, 0, 10), call(primary, 3, CallOther, "")), "neither a chat completion nor a 429"},
-	}
-	for _, c := range cases {
-		wantErr(t, c.name, WithinLimit(lim20, c.calls), c.violated)
-	}
+	})
 }
 
 func repeat(c RateCall, n int) []RateCall {
@@ -106,21 +114,14 @@ func repeat(c RateCall, n int) []RateCall {
 }
 
 func TestOverLimit(t *testing.T) {
-	cases := []struct {
-		name     string
-		calls    []RateCall
-		violated string
-	}{
+	judgeCases(t, OverLimit, []rateCase{
 		{"excess refused", burstOf(primary, 20, 5, 5), ""},
 		{"a token bucket's refill and the slack", burstOf(primary, 23, 2, 50), ""},
 		{"no limiter", burstOf(primary, 25, 0, 5), "none of 25"},
 		{"twice the limit", append(burstOf(primary, 25, 0, 5), call(primary, 6, CallRefused, "1")), "25 of 26"},
 		// Judged from sends: a slow backend answering late changes nothing.
 		{"no limiter behind a one-at-a-time backend", append(burstOf(primary, 2, 0, 5), repeat(call(primary, 1, CallUnanswered, ""), 23)...), "none of 25"},
-	}
-	for _, c := range cases {
-		wantErr(t, c.name, OverLimit(lim20, c.calls), c.violated)
-	}
+	})
 	// A long span earns a token bucket's refill: 25 served over 500 ms of sends is within 20/s.
 	wantErr(t, "refill over a long span", OverLimit(lim20, append(burstOf(primary, 25, 3, 300), call(primary, 500, CallServed, ""))), "")
 }
