@@ -86,7 +86,7 @@ func overall(counts map[Verdict]int) Verdict {
 
 // judge decides one clause from its specs.
 func judge(c contract.Clause, specs []SpecResult, strict bool) ClauseResult {
-	r := ClauseResult{ID: c.ID, Level: c.Level, Area: c.Area(), Title: c.Title, Specs: specs}
+	r := ClauseResult{ID: c.ID, Level: c.Level, Area: c.Area(), Title: c.Title, Requirement: c.Requirement(), Specs: specs}
 	if r.Specs == nil {
 		r.Specs = []SpecResult{}
 	}
@@ -132,6 +132,8 @@ func firstDetail(specs []SpecResult, outcome string) string {
 	d := specs[0].Detail
 	if d == "" {
 		d = specs[0].Name + ": " + outcome
+	} else if specs[0].Scope != "" {
+		d = specs[0].Scope + ": " + d // where in the clause's domain
 	}
 	if more := len(specs) - 1; more > 0 {
 		d += fmt.Sprintf(" (+%d more %s)", more, outcome)

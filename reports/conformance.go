@@ -37,6 +37,7 @@ const (
 type SpecResult struct {
 	Clause   string            `json:"clause"`
 	Name     string            `json:"name"`
+	Scope    string            `json:"scope,omitempty"` // the point of the clause's domain it probed: path, key, request
 	Outcome  Outcome           `json:"outcome"`
 	Detail   string            `json:"detail,omitempty"`
 	Evidence []target.Evidence `json:"evidence,omitempty"`
@@ -45,13 +46,15 @@ type SpecResult struct {
 
 // ClauseResult is the verdict on one clause, from all its specs.
 type ClauseResult struct {
-	ID      string         `json:"id"`
-	Level   contract.Level `json:"level"`
-	Area    string         `json:"area"`
-	Title   string         `json:"title"`
-	Verdict Verdict        `json:"verdict"`
-	Detail  string         `json:"detail"`
-	Specs   []SpecResult   `json:"specs"`
+	ID    string         `json:"id"`
+	Level contract.Level `json:"level"`
+	Area  string         `json:"area"`
+	Title string         `json:"title"`
+	// Requirement is the clause's text as CONTRACT.md states it.
+	Requirement string       `json:"requirement,omitempty"`
+	Verdict     Verdict      `json:"verdict"`
+	Detail      string       `json:"detail"`
+	Specs       []SpecResult `json:"specs"`
 }
 
 // Conformance is a whole conformance run: what the JSON, JUnit, Markdown and

@@ -33,6 +33,9 @@ func WriteMarkdown(w io.Writer, c *Conformance) error {
 				continue
 			}
 			fmt.Fprintf(b, "\n### %s %s %s (%s): %s\n\n", verdictMarks[cr.Verdict], cr.Verdict, cr.ID, cr.Level, mdEscape(cr.Title))
+			if cr.Requirement != "" {
+				fmt.Fprintf(b, "> %s\n\n", mdEscape(cr.Requirement))
+			}
 			fenced(b, "text", plainEvidence(cr))
 		}
 		return nil

@@ -17,8 +17,11 @@ import (
 type Row struct {
 	Clause string
 	Probe  Probe
-	Ref    *Probe // a reply the expectation compares with (the models list)
+	Ref    *Probe // a reply the expectation reads too: the models list, or the path's routing for the run's key
 	Expect Expectation
+	// Compared tells whether a violation is about the reference too (the
+	// models list MODEL-4 and ROUTE-5 compare with): it joins the evidence.
+	Compared bool
 }
 
 // Expectation is what a row wants of its reply, in words and as a check.
@@ -94,6 +97,9 @@ func Rows() []Row {
 	ref := func(p Probe, clause string, ref Probe, e Expectation) {
 		rows = append(rows, Row{Clause: clause, Probe: p, Ref: &ref, Expect: e})
 	}
+	compare := func(p Probe, clause string, ref Probe, e Expectation) {
+		rows = append(rows, Row{Clause: clause, Probe: p, Ref: &ref, Expect: e, Compared: true})
+	}
 	listing := Probe{Path: modelsPaths[0], Key: KeyValid}
 	// served adds the rows of a chat probe that must be served: its own
 	// clauses and the MODEL clause of the model it names judge the whole
@@ -108,7 +114,7 @@ func Rows() []Row {
 		add(p, "CHAT-2", expectChoices)
 		add(p, "CHAT-3", expectUsage)
 		add(p, "CHAT-4", expectFields)
-		ref(p, "MODEL-4", listing, expectBinding)
+		compare(p, "MODEL-4", listing, expectBinding)
 		add(p, "ERR-1", expectNotErrorAs200)
 		add(p, "ERR-2", expectErrorEnvelope)
 	}
@@ -174,7 +180,7 @@ func Rows() []Row {
 		if i == 0 {
 			add(p(KeyValid), "ROUTE-4", expectModelsAnswer)
 		} else {
-			ref(p(KeyValid), "ROUTE-5", listing, expectSameList)
+			compare(p(KeyValid), "ROUTE-5", listing, expectSameList)
 		}
 		add(p(KeyValid), "MODELS-1", expectModelsList)
 		add(p(KeyValid), "MODELS-2", expectModelEntry)

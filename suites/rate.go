@@ -21,8 +21,8 @@ import (
 const crossCalls = 3
 
 // rateTryCalls is what one try of the RATE burst spends: N and the excess on
-// the primary path, crossCalls on each other chat path.
-func rateTryCalls(n int) int { return n + judge.OverLimitExtra(n) + crossCalls*(len(chatPaths)-1) }
+// the primary path, crossCalls on each other chat path, one SDK call.
+func rateTryCalls(n int) int { return n + judge.OverLimitExtra(n) + crossCalls*(len(chatPaths)-1) + 1 }
 
 // rateTry is one try of the RATE burst: the burst on the primary path, then
 // the calls on the other chat paths sent once the first 429 came back.
@@ -30,6 +30,7 @@ type rateTry struct {
 	burst   []judge.RateCall
 	cross   []judge.RateCall
 	reached time.Time // the key's limit known reached (judge.LimitReached)
+	sdk     *Reply    // one SDK call sent with the cross calls (SDK-2 on a 429); nil: no answer
 }
 
 // all is every call of the try, burst first.
@@ -121,12 +122,9 @@ func noAnswer(calls []judge.RateCall) error {
 
 // rateBurst makes one try after a quiet period of W: N plus the excess at
 // once on path, and, as soon as the first 429 comes back, crossCalls on each
-// other chat path at once.
-func (r *runtime) rateBurst(ctx context.Context, path string, body []byte) (*rateTry, error) {
-	r.status.waiting("the quiet window before the RATE burst", r.pacer.QuietDelay())
-	err := r.pacer.Quiet(ctx)
-	r.status.waited()
-	if err != nil {
+// other chat path and one call through the OpenAI SDK, all at once.
+func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastAnswer time.Time) (*rateTry, error) {
+	if err := r.rateQuiet(ctx, lastAnswer, "the quiet window before the RATE burst"); err != nil {
 		return nil, err
 	}
 	n := r.cfg.Limit.N
@@ -144,23 +142,53 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte) (*rat
 	}
 	try := &rateTry{}
 	refused := make(chan struct{})
-	var burstErr error
-	done := make(chan struct{})
+	var burstErr, crossErr error
+	var wg sync.WaitGroup
+	wg.Add(3)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		try.burst, burstErr = r.volley(ctx, paths, body, refused)
 	}()
 	select {
 	case <-refused:
 	case <-ctx.Done():
 	}
-	try.cross, err = r.volley(ctx, others, body, nil)
-	<-done
-	if err = errors.Join(burstErr, err, noAnswer(try.burst)); err != nil {
+	go func() {
+		defer wg.Done()
+		try.cross, crossErr = r.volley(ctx, others, body, nil)
+	}()
+	go func() {
+		defer wg.Done()
+		// No HTTP answer leaves SDK-2 without a judgement, nothing more.
+		try.sdk, _ = r.sdkCall(burst(ctx), Probe{Path: target.PathChat, Key: KeyValid, Variant: VariantPlain, SDK: true})
+	}()
+	wg.Wait()
+	if err := errors.Join(burstErr, crossErr, noAnswer(try.burst)); err != nil {
 		return nil, err
 	}
 	try.reached, _ = judge.LimitReached(try.burst)
 	return try, nil
+}
+
+// rateQuiet waits out a quiet period of W: a pace window since the last call
+// the run sent, and since the last answer the workflow got (the target counted
+// each call before answering it, however late the call reached it), and a
+// tenth of W more for the target's clock.
+func (r *runtime) rateQuiet(ctx context.Context, lastAnswer time.Time, what string) error {
+	w := r.cfg.Limit.Window
+	d := max(r.pacer.QuietDelay(), time.Until(lastAnswer.Add(PaceWindow(w)))) + w/10
+	return r.status.sleep(ctx, d, what)
+}
+
+// lastAnswer is when the last of the calls got its answer (or gave up).
+func lastAnswer(calls []judge.RateCall) time.Time {
+	var t time.Time
+	for _, c := range calls {
+		if c.Answered.After(t) {
+			t = c.Answered
+		}
+	}
+	return t
 }
 
 // rateMaxWait is about the longest the RATE workflow waits, for the clauses
@@ -168,7 +196,7 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte) (*rat
 // RATE-1's second try and RATE-3's burst, and up to two windows of
 // Retry-After before RATE-4's call.
 func rateMaxWait(l target.Limit, selected map[string]bool) time.Duration {
-	pw := PaceWindow(l.Window)
+	pw := PaceWindow(l.Window) + l.Window/10
 	var d time.Duration
 	if selected["RATE-1"] || selected["RATE-2"] {
 		d += pw

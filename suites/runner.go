@@ -322,6 +322,8 @@ func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) repo
 			details = append(details, fmt.Sprint(e.Value.GetRawValue()))
 		case entryDetail:
 			details = append(details, fmt.Sprint(e.Value.GetRawValue()))
+		case entryScope:
+			res.Scope = red.String(fmt.Sprint(e.Value.GetRawValue()))
 		}
 	}
 	switch {

@@ -165,6 +165,7 @@ const (
 	entryEvidence = "carpathian:evidence"
 	entryDetail   = "carpathian:detail"
 	entryObserved = "carpathian:observed"
+	entryScope    = "carpathian:scope"
 )
 
 // The one-line prompt every chat call sends, asking for a one-word answer:

@@ -33,12 +33,15 @@ var _ = Describe(suiteName, func() {
 // row naming the same probe), and the reference's, and judge them.
 func rowSpec(r *runtime, row Row) {
 	It(row.Name(), rowLabels(row), func(ctx SpecContext) {
+		AddReportEntry(entryScope, row.Probe.String(), ReportEntryVisibilityNever)
 		got := r.fetch(ctx, row.Probe)
 		var ref *Reply
 		exs := []*target.Exchange{got.Ex}
 		if row.Ref != nil {
 			ref = r.fetch(ctx, *row.Ref)
-			exs = append(exs, ref.Ex)
+			if row.Compared {
+				exs = append(exs, ref.Ex)
+			}
 		}
 		if got.SDK != nil {
 			exs = got.SDKExs

@@ -26,25 +26,32 @@ func rateSpecs(rt *runtime) {
 	l := rt.cfg.Limit
 	try := rateTryCalls(l.N)
 	var (
-		path    string
-		body    []byte
-		first   *rateTry // the try RATE-2 judges
-		last    *rateTry // the try RATE-1 settled on
-		tries   int
-		refused []judge.RateCall // every 429 of the tries, for RATE-4
-		probe   *judge.RateCall  // RATE-4's call once Retry-After had passed
+		path     string
+		body     []byte
+		first    *rateTry // the try RATE-2 judges
+		last     *rateTry // the try RATE-1 settled on
+		tries    int
+		refused  []judge.RateCall // every 429 of the tries, for RATE-4
+		probe    *judge.RateCall  // RATE-4's call once Retry-After had passed
+		answered time.Time        // the workflow's last answer: quiet periods count from it
 	)
+	seen := func(calls ...judge.RateCall) {
+		if t := lastAnswer(calls); t.After(answered) {
+			answered = t
+		}
+	}
 	burstOnce := func(ctx SpecContext) *rateTry {
 		GinkgoHelper()
 		rt.reachable()
 		if path == "" {
 			path, body = rt.rateRoute()
 		}
-		t, err := rt.rateBurst(ctx, path, body)
+		t, err := rt.rateBurst(ctx, path, body, answered)
 		if err != nil {
 			rt.errored(err)
 		}
 		tries++
+		seen(t.all()...)
 		for _, c := range t.all() {
 			if c.Outcome() == judge.CallRefused {
 				refused = append(refused, c)
@@ -104,6 +111,7 @@ func rateSpecs(rt *runtime) {
 				rt.errored(err)
 			}
 			probe = &c
+			seen(c)
 		}
 		if given != nil {
 			rt.violated(given.Error(), pickFor(refused, judge.CallRefused)...)
@@ -121,10 +129,7 @@ func rateSpecs(rt *runtime) {
 		if len(refused) == 0 {
 			Skip("no 429 was provoked (see RATE-1)")
 		}
-		rt.status.waiting("a quiet window before the RATE-3 burst", rt.pacer.QuietDelay())
-		err := rt.pacer.Quiet(ctx)
-		rt.status.waited()
-		if err != nil {
+		if err := rt.rateQuiet(ctx, answered, "a quiet window before the RATE-3 burst"); err != nil {
 			rt.errored(err)
 		}
 		paths := make([]string, l.N)
@@ -139,6 +144,19 @@ func rateSpecs(rt *runtime) {
 			rt.violatedBurst("after 429s and a quiet period: "+err.Error(), len(again), pickFor(again, judge.CallRefused, judge.CallOther)...)
 		}
 		rt.note("after 429s and a quiet period of %s: %s", l.Window, judge.Tally(again))
+	})
+
+	It("a 429 reaches the OpenAI SDK as a typed error", Clause("SDK-2", CostNone, 0), func(ctx SpecContext) {
+		if last == nil || last.sdk == nil {
+			Skip("no SDK call was made while the key was refused (see RATE-1)")
+		}
+		if judge.Served(last.sdk.Ex) == nil {
+			Skip("the SDK call was served: the limiter had room again by then")
+		}
+		if _, err := sdkTypedError(last.sdk); err != nil {
+			rt.violated(err.Error(), last.sdk.SDKExs...)
+		}
+		rt.note("a %d reached the SDK as a typed *openai.Error", last.sdk.Ex.Status)
 	})
 
 	It("every 429 carries the error envelope", Clause("ERR-2", CostNone, 0), func(ctx SpecContext) {
