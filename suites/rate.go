@@ -172,13 +172,17 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 
 // rateQuiet waits out a quiet period of W: a pace window since the last call
 // the run sent, and since the last answer the workflow got (the target counted
-// each call before answering it, however late the call reached it), and a
-// tenth of W more for the target's clock.
+// each call before answering it, however late the call reached it), and
+// quietMargin more for the target's clock.
 func (r *runtime) rateQuiet(ctx context.Context, lastAnswer time.Time, what string) error {
 	w := r.cfg.Limit.Window
-	d := max(r.pacer.QuietDelay(), time.Until(lastAnswer.Add(PaceWindow(w)))) + w/10
+	d := max(r.pacer.QuietDelay(), time.Until(lastAnswer.Add(PaceWindow(w)))) + quietMargin(w)
 	return r.status.sleep(ctx, d, what)
 }
+
+// quietMargin is what a RATE quiet period adds to the pace window: a tenth of
+// a short window (a busy machine delays calls by that much), at most 250 ms.
+func quietMargin(w time.Duration) time.Duration { return min(w/10, 250*time.Millisecond) }
 
 // lastAnswer is when the last of the calls got its answer (or gave up).
 func lastAnswer(calls []judge.RateCall) time.Time {
@@ -196,7 +200,7 @@ func lastAnswer(calls []judge.RateCall) time.Time {
 // RATE-1's second try and RATE-3's burst, and up to two windows of
 // Retry-After before RATE-4's call.
 func rateMaxWait(l target.Limit, selected map[string]bool) time.Duration {
-	pw := PaceWindow(l.Window) + l.Window/10
+	pw := PaceWindow(l.Window) + quietMargin(l.Window)
 	var d time.Duration
 	if selected["RATE-1"] || selected["RATE-2"] {
 		d += pw
