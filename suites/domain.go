@@ -107,7 +107,10 @@ func Rows() []Row {
 	// ERR-1 that a 2xx is a completion, ERR-2 the body of a 4xx it may get
 	// instead.
 	served := func(p Probe, e Expectation, clauses ...string) {
-		for _, c := range append(clauses, p.Variant.modelClause()) {
+		if p.Key == KeyValid {
+			clauses = append(clauses, p.Variant.modelClause())
+		}
+		for _, c := range clauses {
 			add(p, c, e)
 		}
 		add(p, "CHAT-1", expectEnvelope)
@@ -125,6 +128,8 @@ func Rows() []Row {
 		ref(p, clause, route, expectRefused(status))
 		if p.Endpoint() == "chat" {
 			add(p, "ERR-1", expectNotErrorAs200)
+		} else {
+			add(p, "ERR-1", expectNotErrorAs200Models)
 		}
 		add(p, "ERR-2", expectErrorEnvelope)
 	}
@@ -239,6 +244,9 @@ var (
 	expectNotErrorAs200 = Expectation{"no error answered as 200", func(got, _ *Reply) (string, error) {
 		return "", judge.NotAnErrorAs200(got.Ex)
 	}}
+	expectNotErrorAs200Models = Expectation{"no error answered as 200", func(got, _ *Reply) (string, error) {
+		return "", judge.NotAnErrorAs200Models(got.Ex)
+	}}
 	expectErrorEnvelope = Expectation{"a 4xx body is an OpenAI error envelope", func(got, _ *Reply) (string, error) {
 		return "", judge.ErrorEnvelope(got.Ex)
 	}}
@@ -252,7 +260,7 @@ var (
 		return "", judge.SameModelList(ref.Ex, got.Ex)
 	}}
 	expectModelsList = Expectation{"an OpenAI list holding exactly the model behind the key", func(got, _ *Reply) (string, error) {
-		entry, err := judge.CheckModelsList(got.Ex)
+		entry, err := judge.ModelsList(got.Ex)
 		return "bound model " + judge.Show(entry["id"]), err
 	}}
 	expectModelEntry = Expectation{"an entry with a non-empty id and object \"model\"", func(got, _ *Reply) (string, error) {

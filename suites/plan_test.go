@@ -21,10 +21,8 @@ func TestMaxWait(t *testing.T) {
 		{"within one pace window", 54, nil, 0},
 		{"one call over the pace cap", 55, nil, pw},
 		{"three pace windows", 3*54 + 1, nil, 3 * pw},
-		{"RATE-2 alone: the quiet window", 10, map[string]bool{"RATE-2": true}, pw},
-		{"RATE-1: a second quiet window for its second try", 10, map[string]bool{"RATE-1": true}, 2 * pw},
-		{"RATE-3 alone: Retry-After up to two windows", 10, map[string]bool{"RATE-3": true}, 2 * time.Minute},
-		{"a whole run", 63, all, pw + 2*pw + 2*time.Minute},
+		{"RATE-2 alone: the RATE workflow's own waits", 10, map[string]bool{"RATE-2": true}, rateMaxWait(perMinute, map[string]bool{"RATE-2": true})},
+		{"a whole run: pacing, then the RATE workflow", 55, all, pw + rateMaxWait(perMinute, all)},
 	}
 	for _, c := range cases {
 		if got := MaxWait(perMinute, c.paced, c.rate); got != c.want {

@@ -141,16 +141,7 @@ func MaxWait(limit target.Limit, paced int, rate map[string]bool) time.Duration 
 	if c := PaceCap(limit.N); paced > 0 {
 		d += time.Duration((paced-1)/c) * pw
 	}
-	if rate["RATE-1"] || rate["RATE-2"] {
-		d += pw
-	}
-	if rate["RATE-1"] {
-		d += pw
-	}
-	if rate["RATE-3"] {
-		d += 2 * limit.Window
-	}
-	return d
+	return d + rateMaxWait(limit, rate)
 }
 
 // WritePlan lists the rows of the domain table and the RATE workflow's

@@ -285,3 +285,32 @@ func ServedOnRoute(ex, route *target.Exchange) error {
 	}
 	return CheckStatus(ex, http.StatusOK)
 }
+
+// ModelsList is MODELS-1 on a models path that routes: a 404 is the route's
+// failure (ROUTE-4, ROUTE-5), not the list's.
+func ModelsList(ex *target.Exchange) (Object, error) {
+	if ex.Status == http.StatusNotFound {
+		return nil, cannotTell("the path answers 404 (see ROUTE-4, ROUTE-5)")
+	}
+	return CheckModelsList(ex)
+}
+
+// NotAnErrorAs200Models is ERR-1 on a refused models call: a 2xx must be a
+// models list (serving it is the refusing clause's business), never an error
+// written as success.
+func NotAnErrorAs200Models(ex *target.Exchange) error {
+	if !is2xx(ex.Status) {
+		return NotAnErrorAs200(ex)
+	}
+	obj, err := DecodeObject(ex.Body)
+	if err != nil {
+		return fmt.Errorf("a refusal answered as success: %v", err)
+	}
+	if _, isErr := obj["error"]; isErr {
+		return fmt.Errorf("status %d but the body is an error: %s", ex.Status, snippet(ex.Body))
+	}
+	if _, ok := obj["data"].([]any); !ok {
+		return fmt.Errorf("status %d but the body is no models list: %s", ex.Status, snippet(ex.Body))
+	}
+	return nil
+}

@@ -166,3 +166,14 @@ func TestOnRoute(t *testing.T) {
 	expectVerdict(t, ServedOnRoute(missing, missing), "?")
 	expectVerdict(t, ServedOnRoute(exchange(402, "application/json", refusal401), routed), "status 402, want 200")
 }
+
+func TestModelsErrors(t *testing.T) {
+	_, err := ModelsList(exchange(404, "application/json", refusal401))
+	expectVerdict(t, err, "?")
+	_, err = ModelsList(exchange(200, "application/json", `{"object":"list","data":[]}`))
+	expectVerdict(t, err, "data holds 0 entries")
+	expectVerdict(t, NotAnErrorAs200Models(exchange(401, "application/json", refusal401)), "")
+	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", modelsList)), "")
+	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", refusal401)), "status 200 but the body is an error")
+	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"status":"ok"}`)), "no models list")
+}
