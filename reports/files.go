@@ -8,16 +8,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // WriteFiles writes the JSON, JUnit and Markdown reports to each path given
 // (an empty path is skipped). Each file appears whole or not at all: it is
 // written beside its destination and renamed into place, so an interrupted
 // run never leaves half a report for CI to read.
-func WriteFiles(c *Conformance, jsonPath, junitPath, markdownPath string) error {
+func WriteFiles(c *results.Conformance, jsonPath, junitPath, markdownPath string) error {
 	outputs := []struct {
 		kind, path string
-		write      func(io.Writer, *Conformance) error
+		write      func(io.Writer, *results.Conformance) error
 	}{
 		{"JSON report", jsonPath, WriteJSON},
 		{"JUnit report", junitPath, WriteJUnit},

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // renderers are the four outputs; every one must keep keys out.
-var renderers = map[string]func(io.Writer, *Conformance) error{
+var renderers = map[string]func(io.Writer, *results.Conformance) error{
 	"table": WriteTable, "json": WriteJSON, "junit": WriteJUnit, "markdown": WriteMarkdown,
 }
 
@@ -52,7 +54,7 @@ func TestWriteFiles(t *testing.T) {
 	if err := WriteFiles(c, jsonPath, junitPath, mdPath); err != nil {
 		t.Fatal(err)
 	}
-	for path, write := range map[string]func(io.Writer, *Conformance) error{jsonPath: WriteJSON, junitPath: WriteJUnit, mdPath: WriteMarkdown} {
+	for path, write := range map[string]func(io.Writer, *results.Conformance) error{jsonPath: WriteJSON, junitPath: WriteJUnit, mdPath: WriteMarkdown} {
 		got, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +70,7 @@ func TestWriteFiles(t *testing.T) {
 			t.Errorf("%s mode %v", path, info.Mode().Perm())
 		}
 	}
-	var parsed Conformance
+	var parsed results.Conformance
 	if data, _ := os.ReadFile(jsonPath); json.Unmarshal(data, &parsed) != nil {
 		t.Error("the JSON file does not parse")
 	}
