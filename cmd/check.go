@@ -85,7 +85,7 @@ func runConform(env Env, args []string) error {
 	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
 		// No table of identical ERROR rows: one line, and the files for CI.
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
-		if err := reports.WriteFiles(conf, *jsonPath, *junit, *markdown); err != nil {
+		if err := reports.WriteFiles(conf, env.Stdout, *jsonPath, *junit, *markdown); err != nil {
 			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		}
 		return &ExitError{Code: ExitErrors}
@@ -96,7 +96,7 @@ func runConform(env Env, args []string) error {
 	if err := reports.WriteTable(env.Stdout, conf); err != nil {
 		return err
 	}
-	if err := reports.WriteFiles(conf, *jsonPath, *junit, *markdown); err != nil {
+	if err := reports.WriteFiles(conf, env.Stdout, *jsonPath, *junit, *markdown); err != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		return &ExitError{Code: ExitErrors}
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -98,10 +99,10 @@ func runRatelimit(env Env, args []string) error {
 	}
 	var writeErr error
 	if *outputPath != "" {
-		writeErr = writeResults(*outputPath, f.Calls)
+		writeErr = writeResults(*outputPath, env.Stdout, f.Calls)
 	}
 	if *jsonPath != "" {
-		if err := reports.WriteRatelimitJSONFile(*jsonPath, f); err != nil && writeErr == nil {
+		if err := reports.WriteRatelimitJSONFile(*jsonPath, env.Stdout, f); err != nil && writeErr == nil {
 			writeErr = err
 		}
 	}
@@ -120,8 +121,8 @@ func runRatelimit(env Env, args []string) error {
 }
 
 // writeResults saves the calls like load --output, with load's writer.
-func writeResults(path string, calls []ratelimit.Call) error {
-	sink, err := load.FileOutput(path, load.BinaryOutput)
+func writeResults(path string, stdout io.Writer, calls []ratelimit.Call) error {
+	sink, err := load.FileOutput(path, stdout, load.BinaryOutput)
 	if err != nil {
 		return err
 	}
