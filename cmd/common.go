@@ -60,8 +60,8 @@ type requestFlags struct {
 
 func (r *requestFlags) define(fs *FlagSet) {
 	fs.StringVar(&r.prompt, "prompt", "Say hi.", "the user message of every chat call")
-	fs.StringVar(&r.promptsFile, "prompts-file", "", "file of prompts, one per line (plain text or a JSON message list), sampled per call")
-	fs.StringVar(&r.bodyFile, "body-file", "", "a recorded chat request body (JSON), sent as it is")
+	fs.StringVar(&r.promptsFile, "prompts-file", "", "`FILE` of prompts, one per line (plain text or a JSON message list), sampled per call")
+	fs.StringVar(&r.bodyFile, "body-file", "", "a `FILE` holding a recorded chat request body (JSON), sent as it is")
 	fs.IntVar(&r.maxTokens, "max-tokens", 16, "max_tokens of each chat call (0 leaves it out: cost then unbounded)")
 	fs.StringVar(&r.path, "path", "chat", "what to call: chat, models, or a path under the root such as /chat or /v1/completions")
 }
