@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -60,20 +61,22 @@ func (r *runtime) rateRoute() (path string, body []byte) {
 }
 
 // rateCall sends one unpaced call and records when it went out. No answer
-// within the per-attempt timeout (or any network failure) is an unanswered
-// call, judged as not refused; the budget or an interrupt is an error.
+// within the per-attempt timeout is an unanswered call, judged as not
+// refused (a slow backend may still be working on it); a connection the
+// target dropped, the budget or an interrupt is an error: the burst cannot
+// be judged.
 func (r *runtime) rateCall(ctx context.Context, path string, body []byte) (judge.RateCall, error) {
 	c := judge.RateCall{Path: path, Sent: time.Now()}
 	ex, err := r.client.Do(burst(ctx), target.Request{Method: http.MethodPost, Path: path, Key: r.cfg.Keys.API, Body: body})
 	c.Answered = time.Now()
-	var netErr *target.NetError
+	var timeout interface{ Timeout() bool }
 	switch {
 	case err == nil:
 		c.Ex = ex
-	case errors.As(err, &netErr) && ctx.Err() == nil:
+	case ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.As(err, &timeout) && timeout.Timeout()):
 		c.Err = err
 	default:
-		return c, err
+		return c, fmt.Errorf("a call of the RATE burst got no HTTP answer, so the burst cannot be judged: %w", err)
 	}
 	return c, nil
 }
@@ -106,18 +109,11 @@ func (r *runtime) volley(ctx context.Context, paths []string, body []byte, refus
 	return calls, errors.Join(errs...)
 }
 
-// noAnswer is the network error of a volley none of whose calls got an
-// answer: the target is gone, not slow (nil when one answered).
-func noAnswer(calls []judge.RateCall) error {
-	for _, c := range calls {
-		if c.Ex != nil {
-			return nil
-		}
-	}
-	if len(calls) == 0 {
-		return nil
-	}
-	return calls[0].Err
+// unanswered tells whether no call of a volley got an answer within the
+// timeout: then nothing can be told of what is served.
+func unanswered(calls []judge.RateCall) bool {
+	t := judge.Tally(calls)
+	return t.Unanswered == len(calls)
 }
 
 // rateBurst makes one try after a quiet period of W: N plus the excess at
@@ -163,7 +159,7 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 		try.sdk, _ = r.sdkCall(burst(ctx), Probe{Path: target.PathChat, Key: KeyValid, Variant: VariantPlain, SDK: true})
 	}()
 	wg.Wait()
-	if err := errors.Join(burstErr, crossErr, noAnswer(try.burst)); err != nil {
+	if err := errors.Join(burstErr, crossErr); err != nil {
 		return nil, err
 	}
 	try.reached, _ = judge.LimitReached(try.burst)
