@@ -21,10 +21,6 @@ import (
 // moment it takes, so a path outside the key's limit shows (RATE-1).
 const crossCalls = 3
 
-// rateTryCalls is what one try of the RATE burst spends: N and the excess on
-// the primary path, crossCalls on each other chat path, one SDK call.
-func rateTryCalls(n int) int { return n + judge.OverLimitExtra(n) + crossCalls*(len(chatPaths)-1) + 1 }
-
 // rateTry is one try of the RATE burst: the burst on the primary path, then
 // the calls on the other chat paths sent once the first 429 came back.
 type rateTry struct {
@@ -116,22 +112,46 @@ func unanswered(calls []judge.RateCall) bool {
 	return t.Unanswered == len(calls)
 }
 
-// rateBurst makes one try after a quiet period of W: N plus the excess at
-// once on path, and, as soon as the first 429 comes back, crossCalls on each
-// other chat path and one call through the OpenAI SDK, all at once.
-func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastAnswer time.Time) (*rateTry, error) {
-	if err := r.rateQuiet(ctx, lastAnswer, "the quiet window before the RATE burst"); err != nil {
+// burstShape is what one RATE burst sends: size calls at once on the
+// primary path, then, as soon as the first 429 comes back, perOther calls on
+// each other chat path and, with sdk, one call through the OpenAI SDK.
+type burstShape struct {
+	size, perOther int
+	sdk            bool
+}
+
+// tryShape is the RATE-1/RATE-2 try: N and the excess, crossCalls per other path, the SDK.
+func tryShape(n int) burstShape {
+	return burstShape{size: n + judge.OverLimitExtra(n), perOther: crossCalls, sdk: true}
+}
+
+// recoveryShape is RATE-3's burst: N and the slack on the primary path, and
+// one call per other path, so RATE-4 has a fresh 429 with its Retry-After on
+// every chat path.
+func recoveryShape(n int) burstShape { return burstShape{size: n + judge.BurstSlack(n), perOther: 1} }
+
+// calls is what the shape spends.
+func (b burstShape) calls() int {
+	c := b.size + b.perOther*(len(chatPaths)-1)
+	if b.sdk {
+		c++
+	}
+	return c
+}
+
+// rateBurst waits out a quiet period of W and sends a burst of the shape.
+func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastAnswer time.Time, shape burstShape) (*rateTry, error) {
+	if err := r.rateQuiet(ctx, lastAnswer, "the quiet window before a RATE burst"); err != nil {
 		return nil, err
 	}
-	n := r.cfg.Limit.N
-	paths := make([]string, n+judge.OverLimitExtra(n))
+	paths := make([]string, shape.size)
 	for i := range paths {
 		paths[i] = path
 	}
 	var others []string
 	for _, p := range chatPaths {
 		if p != path {
-			for range crossCalls {
+			for range shape.perOther {
 				others = append(others, p)
 			}
 		}
@@ -140,7 +160,7 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 	refused := make(chan struct{})
 	var burstErr, crossErr error
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		try.burst, burstErr = r.volley(ctx, paths, body, refused)
@@ -149,15 +169,19 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 	case <-refused:
 	case <-ctx.Done():
 	}
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		try.cross, crossErr = r.volley(ctx, others, body, nil)
 	}()
-	go func() {
-		defer wg.Done()
-		// No HTTP answer leaves SDK-2 without a judgement, nothing more.
-		try.sdk, _ = r.sdkCall(burst(ctx), Probe{Path: target.PathChat, Key: KeyValid, Variant: VariantPlain, SDK: true})
-	}()
+	if shape.sdk {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// No HTTP answer leaves SDK-2 without a judgement, nothing more.
+			try.sdk, _ = r.sdkCall(burst(ctx), Probe{Path: target.PathChat, Key: KeyValid, Variant: VariantPlain, SDK: true})
+		}()
+	}
 	wg.Wait()
 	if err := errors.Join(burstErr, crossErr); err != nil {
 		return nil, err

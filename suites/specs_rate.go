@@ -25,14 +25,15 @@ import (
 // internal/judge judges them.
 func rateSpecs(rt *runtime) {
 	l := rt.cfg.Limit
-	try := rateTryCalls(l.N)
+	try, recovery := tryShape(l.N), recoveryShape(l.N)
 	var (
 		path     string
 		body     []byte
 		first    *rateTry // the try RATE-2 judges
 		last     *rateTry // the try RATE-1 settled on
 		tries    int
-		refused  []judge.RateCall // every 429 of the tries, for RATE-4
+		refused  []judge.RateCall // every 429 of the workflow, for RATE-4 and ERR-2
+		latest   []judge.RateCall // the calls of the latest burst: RATE-4 probes their promises
 		probe    *judge.RateCall  // RATE-4's call once Retry-After had passed
 		answered time.Time        // the workflow's last answer: quiet periods count from it
 	)
@@ -41,28 +42,33 @@ func rateSpecs(rt *runtime) {
 			answered = t
 		}
 	}
-	burstOnce := func(ctx SpecContext) *rateTry {
+	burstOnce := func(ctx SpecContext, shape burstShape) *rateTry {
 		GinkgoHelper()
 		rt.reachable()
 		if path == "" {
 			path, body = rt.rateRoute()
 		}
-		t, err := rt.rateBurst(ctx, path, body, answered)
+		t, err := rt.rateBurst(ctx, path, body, answered, shape)
 		if err != nil {
 			rt.errored(err)
 		}
-		tries++
-		seen(t.all()...)
-		for _, c := range t.all() {
+		latest = t.all()
+		seen(latest...)
+		for _, c := range latest {
 			if c.Outcome() == judge.CallRefused {
 				refused = append(refused, c)
 			}
 		}
 		return t
 	}
+	tryOnce := func(ctx SpecContext) *rateTry {
+		GinkgoHelper()
+		tries++
+		return burstOnce(ctx, try)
+	}
 
-	It("after a quiet period of W, a burst of N is served", Clause("RATE-2", CostHigh, try), func(ctx SpecContext) {
-		first = burstOnce(ctx)
+	It("after a quiet period of W, a burst of N is served", Clause("RATE-2", CostHigh, try.calls()), func(ctx SpecContext) {
+		first = tryOnce(ctx)
 		last = first
 		if unanswered(first.burst) {
 			Skip(fmt.Sprintf("none of the %d calls was answered within the timeout: nothing to tell of what is served (raise --timeout)", len(first.burst)))
@@ -73,15 +79,15 @@ func rateSpecs(rt *runtime) {
 		rt.note("%s of a burst of %d on %s", judge.Tally(first.burst), len(first.burst), path)
 	})
 
-	It("beyond the limit, on every chat path, requests get 429", Clause("RATE-1", CostHigh, try), func(ctx SpecContext) {
+	It("beyond the limit, on every chat path, requests get 429", Clause("RATE-1", CostHigh, try.calls()), func(ctx SpecContext) {
 		if last == nil { // RATE-2 not selected: this spec makes the one try
-			last = burstOnce(ctx)
+			last = tryOnce(ctx)
 		}
 		err := overLimit(l, last)
 		if err != nil && tries == 1 && first != nil {
 			// A window aligned to the clock may have turned during the try:
 			// once more after a quiet period, where it falls elsewhere.
-			last = burstOnce(ctx)
+			last = tryOnce(ctx)
 			err = overLimit(l, last)
 		}
 		if err != nil {
@@ -92,32 +98,16 @@ func rateSpecs(rt *runtime) {
 			judge.SendSpan(last.burst).Round(time.Millisecond), path, judge.Tally(last.cross))
 	})
 
-	It("once W has passed, a full burst of N is served again", Clause("RATE-3", CostHigh, l.N+recoveryExtra(l.N)), func(ctx SpecContext) {
+	It("once W has passed, a full burst of N is served again", Clause("RATE-3", CostHigh, recovery.calls()), func(ctx SpecContext) {
 		if len(refused) == 0 {
 			Skip("no 429 was provoked (see RATE-1)")
 		}
 		// As soon as W has passed since the refusals: a limiter that keeps a
-		// lowered limit, or a ban, for the next window shows. The few calls
-		// beyond N bring fresh 429s for RATE-4.
-		if err := rt.rateQuiet(ctx, answered, "a quiet window before the RATE-3 burst"); err != nil {
-			rt.errored(err)
-		}
-		paths := make([]string, l.N+recoveryExtra(l.N))
-		for i := range paths {
-			paths[i] = path
-		}
-		again, err := rt.volley(ctx, paths, body, nil)
-		if err != nil {
-			rt.errored(err)
-		}
+		// lowered limit, or a ban, for the next window shows. The calls beyond
+		// N bring a fresh 429 on every chat path for RATE-4.
+		again := burstOnce(ctx, recovery).burst
 		if unanswered(again) {
 			Skip(fmt.Sprintf("none of the %d calls was answered within the timeout: nothing to tell of what is served (raise --timeout)", len(again)))
-		}
-		seen(again...)
-		for _, c := range again {
-			if c.Outcome() == judge.CallRefused {
-				refused = append(refused, c)
-			}
 		}
 		if err := judge.WithinLimit(l, again); err != nil {
 			rt.violatedBurst("after 429s and a quiet period: "+err.Error(), len(again), pickFor(again, judge.CallRefused, judge.CallOther)...)
@@ -130,11 +120,11 @@ func rateSpecs(rt *runtime) {
 			Skip("no 429 was provoked (see RATE-1)")
 		}
 		given := judge.RetryAfterGiven(refused)
-		deadline, ok := judge.RetryDeadline(refused)
-		// The probe must come after every Retry-After, a little later for the
-		// clocks' rounding; a Retry-After beyond two windows (and the whole
-		// seconds it is written in) is not waited out.
-		wait := time.Until(deadline) + max(10*time.Millisecond, l.Window/200)
+		// The probe goes to the path of the earliest promise, once it is due
+		// and a little later for the clocks' rounding; a Retry-After beyond
+		// two windows (and the whole seconds it is written in) is not waited out.
+		promise, ok := judge.RetryDeadline(latest)
+		wait := time.Until(promise.At) + max(10*time.Millisecond, l.Window/200)
 		switch {
 		case !ok:
 		case wait > 2*l.Window+2*time.Second:
@@ -143,7 +133,7 @@ func rateSpecs(rt *runtime) {
 			if err := rt.status.sleep(ctx, wait, "Retry-After before the RATE-4 call"); err != nil {
 				rt.errored(err)
 			}
-			c, err := rt.rateCall(ctx, path, body)
+			c, err := rt.rateCall(ctx, promise.Path, body)
 			if err != nil {
 				rt.errored(err)
 			}
@@ -154,11 +144,11 @@ func rateSpecs(rt *runtime) {
 			rt.violated(given.Error(), pickFor(refused, judge.CallRefused)...)
 		}
 		if probe != nil {
-			if err := judge.RetryAfterHonest(deadline, *probe); err != nil {
-				rt.violated(err.Error(), append(refusalsBefore(refused, 1), probe.Ex)...)
+			if err := judge.RetryAfterHonest(promise, *probe); err != nil {
+				rt.violated(err.Error(), promise.Ex, probe.Ex)
 			}
-			rt.note("Retry-After %q; a call %s after it passed: %s", refused[len(refused)-1].Ex.Header.Get("Retry-After"),
-				probe.Sent.Sub(deadline).Round(time.Millisecond), judge.Tally([]judge.RateCall{*probe}))
+			rt.note("Retry-After %q on %s; a call there %s after it passed: %s", promise.Ex.Header.Get("Retry-After"), promise.Path,
+				probe.Sent.Sub(promise.At).Round(time.Millisecond), judge.Tally([]judge.RateCall{*probe}))
 		}
 	})
 
@@ -208,10 +198,6 @@ func rateSpecs(rt *runtime) {
 		rt.observe(strings.Join(parts, "; ") + " (whether models and refused calls count: see the ratelimit command)")
 	})
 }
-
-// recoveryExtra is how many calls beyond N RATE-3's burst sends: enough to
-// be refused beyond the slack, so RATE-4 judges fresh 429s.
-func recoveryExtra(n int) int { return judge.BurstSlack(n) + 2 }
 
 // overLimit is RATE-1 on one try: the excess of the burst refused, and the
 // other chat paths refused once the key's limit was reached.

@@ -235,32 +235,53 @@ func RetryAfterGiven(calls []RateCall) error {
 	return fmt.Errorf("%d of %d 429s came without a usable Retry-After (%s)", len(bad), refusals, strings.Join(dedupe(bad), "; "))
 }
 
-// RetryDeadline is when every refusal's Retry-After has passed: a call sent
-// then must be served (RATE-4). ok is false when no refusal gave one.
-func RetryDeadline(calls []RateCall) (deadline time.Time, ok bool) {
+// RetryPromise is what one refusal's Retry-After promises: a call sent on
+// Path from At on is served.
+type RetryPromise struct {
+	At   time.Time
+	Path string
+	Ex   *target.Exchange // the refusal
+}
+
+// RetryDeadline is the earliest promise among the refusals (RATE-4). Each
+// refusal promises its Retry-After from when it came back, pushed back by the
+// calls sent after it (a limiter that counts refused calls spends the wait
+// again on each): so an honest limiter's promises all fall after its real
+// wait, and a path whose Retry-After is short shows as the earliest. ok is
+// false when no refusal gave a usable Retry-After.
+func RetryDeadline(calls []RateCall) (earliest RetryPromise, ok bool) {
+	var lastSent time.Time
+	for _, c := range calls {
+		if c.Sent.After(lastSent) {
+			lastSent = c.Sent
+		}
+	}
 	for _, c := range calls {
 		if c.Outcome() != CallRefused {
 			continue
 		}
-		if d, err := retryAfterWait(c); err == nil {
-			if at := c.Answered.Add(d); at.After(deadline) {
-				deadline = at
-			}
+		d, err := retryAfterWait(c)
+		if err != nil {
+			continue
+		}
+		at := c.Answered.Add(d).Add(lastSent.Sub(c.Sent))
+		if !ok || at.Before(earliest.At) {
+			earliest, ok = RetryPromise{At: at, Path: c.Path, Ex: c.Ex}, true
 		}
 	}
-	return deadline, !deadline.IsZero()
+	return earliest, ok
 }
 
-// RetryAfterHonest judges the call sent once every Retry-After had passed
-// (RATE-4): it is served. A probe sent before the deadline proves nothing.
-func RetryAfterHonest(deadline time.Time, probe RateCall) error {
-	if probe.Sent.Before(deadline) {
+// RetryAfterHonest judges the call sent on the promise's path once it was
+// due (RATE-4): it is served. A probe sent before proves nothing.
+func RetryAfterHonest(promise RetryPromise, probe RateCall) error {
+	if probe.Sent.Before(promise.At) {
 		return nil
 	}
 	switch probe.Outcome() {
 	case CallRefused:
-		return fmt.Errorf("a call sent %s after the Retry-After had passed was refused with 429 again (Retry-After %q): Retry-After is shorter than the real wait",
-			roundDur(probe.Sent.Sub(deadline)), probe.Ex.Header.Get("Retry-After"))
+		return fmt.Errorf("a call on %s sent %s after its Retry-After (%q) had passed was refused with 429 again: Retry-After is shorter than the real wait",
+			promise.Path, roundDur(probe.Sent.Sub(promise.At)), promise.Ex.Header.Get("Retry-After"))
 	case CallOther:
 		return fmt.Errorf("a call sent once the Retry-After had passed was not served: %v", CheckServed(probe.Ex))
 	}

@@ -167,25 +167,37 @@ func TestRetryAfterGivenAndHonest(t *testing.T) {
 	date := rt0.Add(2 * time.Second).Format(http.TimeFormat)
 	calls := []RateCall{call(primary, 0, CallServed, ""), call(primary, 0, CallRefused, "1"), call("/ai/chat", 5, CallRefused, date)}
 	wantErr(t, "seconds and a date", RetryAfterGiven(calls), "")
-	deadline, ok := RetryDeadline(calls)
-	if !ok || !deadline.Equal(rt0.Add(2*time.Second)) {
-		t.Fatalf("deadline %v %v, want the date's", deadline, ok)
+	// The earliest promise: "1" answered at 1 ms, pushed back by the 5 ms to
+	// the last call sent after it (a limiter counting refusals spends the
+	// wait again); the date promises 2 s.
+	promise, ok := RetryDeadline(calls)
+	if !ok || !promise.At.Equal(rt0.Add(1006*time.Millisecond)) || promise.Path != primary {
+		t.Fatalf("promise %v on %s (%v), want 1.006 s on %s", promise.At.Sub(rt0), promise.Path, ok, primary)
+	}
+	// A path whose Retry-After is short is the earliest promise: its own
+	// path is probed then.
+	short := append(calls, call("/ai/v1", 5, CallRefused, "0"))
+	if p, _ := RetryDeadline(short); p.Path != "/ai/v1" || !p.At.Equal(rt0.Add(6*time.Millisecond)) {
+		t.Errorf("short Retry-After on /ai/v1: promise %v on %s", p.At.Sub(rt0), p.Path)
 	}
 	// The date is read against the response's Date: a target whose clock is
 	// 5 s behind ours still gives an honest 2 s wait.
 	skewed := call("/ai/chat", 5, CallRefused, rt0.Add(-3*time.Second).Format(http.TimeFormat))
 	skewed.Ex.Header.Set("Date", rt0.Add(-5*time.Second).Format(http.TimeFormat))
-	if d, ok := RetryDeadline([]RateCall{skewed}); !ok || d.Sub(skewed.Answered) != 2*time.Second {
-		t.Errorf("skewed date: deadline %v after the answer, want 2s", d.Sub(skewed.Answered))
+	if p, ok := RetryDeadline([]RateCall{skewed}); !ok || p.At.Sub(skewed.Answered) != 2*time.Second {
+		t.Errorf("skewed date: promise %v after the answer, want 2s", p.At.Sub(skewed.Answered))
+	}
+	if _, ok := RetryDeadline([]RateCall{call(primary, 0, CallRefused, "")}); ok {
+		t.Error("a promise from a 429 without Retry-After")
 	}
 	missing := append(calls, call("/ai/v1", 6, CallRefused, ""), call("/ai/v1", 7, CallRefused, "soon"))
 	wantErr(t, "missing on one path", RetryAfterGiven(missing), "/ai/v1: Retry-After is empty")
 	wantErr(t, "garbage", RetryAfterGiven(missing), "neither seconds nor an HTTP date")
 
-	wantErr(t, "served after the wait", RetryAfterHonest(deadline, call(primary, 2010, CallServed, "")), "")
-	wantErr(t, "refused after the wait", RetryAfterHonest(deadline, call(primary, 2010, CallRefused, "1")), "shorter than the real wait")
-	wantErr(t, "sent early proves nothing", RetryAfterHonest(deadline, call(primary, 1500, CallRefused, "1")), "")
-	wantErr(t, "not a completion", RetryAfterHonest(deadline, call(primary, 2010, CallOther, "")), "not served")
+	wantErr(t, "served after the wait", RetryAfterHonest(promise, call(primary, 1010, CallServed, "")), "")
+	wantErr(t, "refused after the wait", RetryAfterHonest(promise, call(primary, 1010, CallRefused, "1")), "shorter than the real wait")
+	wantErr(t, "sent early proves nothing", RetryAfterHonest(promise, call(primary, 1000, CallRefused, "1")), "")
+	wantErr(t, "not a completion", RetryAfterHonest(promise, call(primary, 1010, CallOther, "")), "not served")
 }
 
 func TestArithmetic(t *testing.T) {
