@@ -37,6 +37,7 @@ type PlannedSpec struct {
 	Scopes   []string // the points of the domain it stands on
 	Calls    int      // worst case; calls shared with other specs are counted once in the plan
 	Selected bool     // kept by --label-filter and --focus
+	probes   []Probe  // the domain-table calls it judges
 }
 
 // Plan is what a run will do, known before any request.
@@ -92,6 +93,9 @@ func Prepare(cfg Config) (*Plan, error) {
 		l := parseLabels(sr.Labels())
 		ps := PlannedSpec{Name: specName(sr), Clause: l.Clause, Level: l.Level, Area: l.Area, Cost: l.Cost, Scopes: l.Scopes,
 			Calls: l.Calls + len(l.Probes), Selected: sr.State != types.SpecStateSkipped}
+		for _, id := range l.Probes {
+			ps.probes = append(ps.probes, probes[id])
+		}
 		plan.Specs = append(plan.Specs, ps)
 		if !ps.Selected {
 			continue
@@ -195,6 +199,7 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*results.Conformance, err
 	} else if err != nil {
 		return nil, err
 	}
+	rt.prefetch(ctx, plan)
 	out := io.Discard
 	if cfg.Verbose && cfg.Out != nil {
 		out = cfg.Out
