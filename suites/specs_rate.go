@@ -127,6 +127,7 @@ func rateSpecs(rt *runtime) {
 		wait := time.Until(promise.At) + max(10*time.Millisecond, l.Window/200)
 		switch {
 		case !ok:
+			rt.note("no Retry-After to wait out in the latest burst (%s)", judge.Tally(latest))
 		case wait > 2*l.Window+2*time.Second:
 			rt.note("Retry-After asks for %s, over two windows: not waited out", wait.Round(time.Second))
 		default:
