@@ -102,6 +102,10 @@ func TestWithinLimit(t *testing.T) {
 		{"a lowered limit after a penalty", burstOf(primary, 15, 5, 10), "only 15"},
 		{"one-at-a-time backend still working", append(burstOf(primary, 5, 5, 10), repeat(call(primary, 1, CallUnanswered, ""), 15)...), ""},
 		{"a 200 that is not a completion", append(burstOf(primary, 19, 0, 10), call(primary, 3, CallOther, "")), "neither a chat completion nor a 429"},
+		// Refusals written as 200 error bodies beyond the limit are RATE-1's
+		// and ERR-1's to judge; within the limit, each call was served.
+		{"the excess answered 200 with an error", append(burstOf(primary, 20, 0, 10), repeat(call(primary, 11, CallOther, ""), 5)...), ""},
+		{"errors within the limit", append(burstOf(primary, 14, 0, 10), repeat(call(primary, 11, CallOther, ""), 11)...), "neither a chat completion nor a 429, more than the 5"},
 	})
 }
 
