@@ -131,3 +131,21 @@ func TestRowCosts(t *testing.T) {
 		}
 	}
 }
+
+// The table's size, for the plan and the README: rows, distinct probes, and
+// (clause, scope) points.
+func TestDomainSize(t *testing.T) {
+	rows := Rows()
+	probes := map[Probe]bool{}
+	points := map[string]bool{}
+	for _, r := range rows {
+		probes[r.Probe] = true
+		for _, s := range r.Scopes() {
+			points[r.Clause+"@"+s] = true
+		}
+	}
+	if len(rows) < 500 || len(probes) < 120 {
+		t.Errorf("%d rows over %d probes: the domain shrank", len(rows), len(probes))
+	}
+	t.Logf("%d rows, %d distinct probes, %d (clause, scope-label) points", len(rows), len(probes), len(points))
+}
