@@ -22,6 +22,7 @@ import (
 	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
+	"github.com/carpathian-ai/carpathian-conform/suites"
 )
 
 // The self-test runs the real binary (Ginkgo runs a suite once per process)
@@ -110,7 +111,7 @@ func scenarios() []scenario {
 	for _, sd := range fixtures.ScopedDeviations() {
 		sc := scenario{name: "deviation " + sd.Name(), opts: []fixtures.Option{fixtures.WithDeviations(sd.Name())}, limit: rateLimit, deviation: &sd}
 		if !needsRate(sd) {
-			sc.limit, sc.filter = wideLimit, "!area:rate"
+			sc.limit, sc.filter = wideLimit, specsAt(sd)
 		}
 		out = append(out, sc)
 	}
@@ -119,6 +120,32 @@ func scenarios() []scenario {
 		out = append(out, scenario{name: "strict deviation no-retry-after", opts: []fixtures.Option{fixtures.WithDeviations(sd.Name())}, limit: rateLimit, deviation: &sd, strict: true})
 	}
 	return out
+}
+
+// specsAt selects the specs a deviation outside RATE needs: those probing
+// its scope (where it acts: the server keeps the contract everywhere else,
+// as the conformant runs show) and those of its clause. An unscoped one, or
+// one whose scope no label names, runs every spec outside RATE.
+func specsAt(sd fixtures.ScopedDeviation) string {
+	all := "!area:rate"
+	var at string
+	switch s := string(sd.Scope); sd.Scope.Kind() {
+	case fixtures.KindPath:
+		at = "scope:path." + suites.PathLabel(strings.TrimPrefix(s, "/ai"))
+	case fixtures.KindEndpoint:
+		at = "scope:" + s
+	case fixtures.KindRole:
+		at = "scope:key." + s
+	case fixtures.KindVariant:
+		if sd.Scope == fixtures.VariantPlain || sd.Scope == fixtures.VariantModelDefault {
+			return all // most bodies are plain with model "default"
+		}
+		// The combined-field probes hold several variants at once.
+		at = "scope:variant." + s + " || scope:variant.fields-t0 || scope:variant.fields-t2"
+	default:
+		return all
+	}
+	return fmt.Sprintf("(%s || clause:%s) && %s", at, sd.Clause, all)
 }
 
 // needsRate tells whether a deviation needs the RATE workflow to show: it
