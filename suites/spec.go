@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -172,13 +171,6 @@ const (
 // the user pays per token.
 const prompt = "Reply with the single word: ok"
 
-// chatBody is the contract's chat payload (model "default", no optional
-// field): what the RATE workflow sends.
-func (r *runtime) chatBody() []byte { return VariantPlain.body() }
-
-// chatPath is the primary chat path, relative to the root.
-func (r *runtime) chatPath() string { return target.PathChat }
-
 // violated fails the spec: the target broke the clause; the exchanges prove it.
 func (r *runtime) violated(detail string, exs ...*target.Exchange) {
 	GinkgoHelper()
@@ -257,9 +249,6 @@ func (r *runtime) judged(info bool, note string, err error, exs ...*target.Excha
 
 // authHeader is a verbatim Authorization header value for a request.
 func authHeader(v string) *string { return &v }
-
-// window is the declared limit's window, for waits.
-func (r *runtime) window() time.Duration { return r.cfg.Limit.Window }
 
 // boundModel is the model the run found bound to the key (what {root}/v1/models
 // listed), else the one configured.
