@@ -146,7 +146,7 @@ func listDeviations(env Env) error {
 		rows = append(rows, []string{string(s), string(s.Kind())})
 	}
 	fmt.Fprintln(env.Stdout)
-	if err := reports.Table(env.Stdout, "Scopes (a path is written under the default root /ai and means {root}/... under --prefix):",
+	if err := reports.Table(env.Stdout, "Scopes (a path is written under the default root /ai and means {root}/... under --prefix; A+B: a call at both):",
 		[]string{"scope", "kind"}, rows, nil); err != nil {
 		return err
 	}
