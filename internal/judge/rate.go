@@ -274,19 +274,14 @@ func RetryDeadline(calls []RateCall) (earliest RetryPromise, ok bool) {
 }
 
 // RetryAfterHonest judges the call sent on the promise's path once it was
-// due (RATE-4): it is served. A probe sent before proves nothing.
+// due (RATE-4): it is not refused with 429 again. A probe sent before proves
+// nothing, and any other answer (a missing route, a 5xx) is another clause's.
 func RetryAfterHonest(promise RetryPromise, probe RateCall) error {
-	if probe.Sent.Before(promise.At) {
+	if probe.Sent.Before(promise.At) || probe.Outcome() != CallRefused {
 		return nil
 	}
-	switch probe.Outcome() {
-	case CallRefused:
-		return fmt.Errorf("a call on %s sent %s after its Retry-After (%q) had passed was refused with 429 again: Retry-After is shorter than the real wait",
-			promise.Path, roundDur(probe.Sent.Sub(promise.At)), promise.Ex.Header.Get("Retry-After"))
-	case CallOther:
-		return fmt.Errorf("a call sent once the Retry-After had passed was not served: %v", CheckServed(probe.Ex))
-	}
-	return nil
+	return fmt.Errorf("a call on %s sent %s after its Retry-After (%q) had passed was refused with 429 again: Retry-After is shorter than the real wait",
+		promise.Path, roundDur(probe.Sent.Sub(promise.At)), promise.Ex.Header.Get("Retry-After"))
 }
 
 // retryAfterWait is the wait a refusal's Retry-After asks for, a date read

@@ -201,7 +201,7 @@ func TestRetryAfterGivenAndHonest(t *testing.T) {
 	wantErr(t, "served after the wait", RetryAfterHonest(promise, call(primary, 1010, CallServed, "")), "")
 	wantErr(t, "refused after the wait", RetryAfterHonest(promise, call(primary, 1010, CallRefused, "1")), "shorter than the real wait")
 	wantErr(t, "sent early proves nothing", RetryAfterHonest(promise, call(primary, 1000, CallRefused, "1")), "")
-	wantErr(t, "not a completion", RetryAfterHonest(promise, call(primary, 1010, CallOther, "")), "not served")
+	wantErr(t, "another clause's answer", RetryAfterHonest(promise, call(primary, 1010, CallOther, "")), "")
 }
 
 func TestArithmetic(t *testing.T) {
