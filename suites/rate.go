@@ -28,6 +28,7 @@ type rateTry struct {
 	cross   []judge.RateCall
 	reached time.Time // the key's limit known reached (judge.LimitReached)
 	sdk     *Reply    // one SDK call sent with the cross calls (SDK-2 on a 429); nil: no answer
+	retry   *retryProbe
 }
 
 // all is every call of the try, burst first.
@@ -79,8 +80,9 @@ func (r *runtime) rateCall(ctx context.Context, path string, body []byte) (judge
 
 // volley sends the calls at once, one per path given, and waits for them all.
 // When refused is non-nil it is closed as soon as a 429 comes back (or when
-// every call has answered), so the next volley can start meanwhile.
-func (r *runtime) volley(ctx context.Context, paths []string, body []byte, refused chan<- struct{}) ([]judge.RateCall, error) {
+// every call has answered), so the next volley can start meanwhile; got, when
+// non-nil, collects each call as it comes back.
+func (r *runtime) volley(ctx context.Context, paths []string, body []byte, refused chan<- struct{}, got *answers) ([]judge.RateCall, error) {
 	calls := make([]judge.RateCall, len(paths))
 	errs := make([]error, len(paths))
 	var once sync.Once
@@ -95,6 +97,7 @@ func (r *runtime) volley(ctx context.Context, paths []string, body []byte, refus
 		go func() {
 			defer wg.Done()
 			calls[i], errs[i] = r.rateCall(ctx, p, body)
+			got.add(calls[i])
 			if calls[i].Outcome() == judge.CallRefused {
 				signal()
 			}
@@ -103,6 +106,59 @@ func (r *runtime) volley(ctx context.Context, paths []string, body []byte, refus
 	wg.Wait()
 	signal()
 	return calls, errors.Join(errs...)
+}
+
+// answers collects a burst's calls as they come back, for a step that must
+// not wait for the slowest: RATE-4's call on a one-at-a-time backend.
+type answers struct {
+	mu    sync.Mutex
+	calls []judge.RateCall
+}
+
+func (a *answers) add(c judge.RateCall) {
+	if a != nil {
+		a.mu.Lock()
+		a.calls = append(a.calls, c)
+		a.mu.Unlock()
+	}
+}
+
+func (a *answers) snapshot() []judge.RateCall {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]judge.RateCall(nil), a.calls...)
+}
+
+// retryProbe is RATE-4's step: the earliest Retry-After promise among the
+// calls, and one call on its path once it is due (a little later for the
+// clocks' rounding). A promise beyond two windows (and the whole seconds
+// Retry-After is written in) is not waited out: probe stays nil.
+type retryProbe struct {
+	promise judge.RetryPromise
+	probe   *judge.RateCall
+	wait    time.Duration // how long the promise asked for, from when it was read
+}
+
+// probeRetry makes RATE-4's step; nil when no call gave a usable Retry-After.
+func (r *runtime) probeRetry(ctx context.Context, calls []judge.RateCall, body []byte) (*retryProbe, error) {
+	promise, ok := judge.RetryDeadline(calls)
+	if !ok {
+		return nil, nil
+	}
+	w := r.cfg.Limit.Window
+	rp := &retryProbe{promise: promise, wait: time.Until(promise.At) + max(10*time.Millisecond, w/200)}
+	if rp.wait > 2*w+2*time.Second {
+		return rp, nil
+	}
+	if err := r.status.sleep(ctx, rp.wait, "Retry-After before the RATE-4 call"); err != nil {
+		return nil, err
+	}
+	c, err := r.rateCall(ctx, promise.Path, body)
+	if err != nil {
+		return nil, err
+	}
+	rp.probe = &c
+	return rp, nil
 }
 
 // unanswered tells whether no call of a volley got an answer within the
@@ -114,10 +170,12 @@ func unanswered(calls []judge.RateCall) bool {
 
 // burstShape is what one RATE burst sends: size calls at once on the
 // primary path, then, as soon as the first 429 comes back, perOther calls on
-// each other chat path and, with sdk, one call through the OpenAI SDK.
+// each other chat path and, with sdk, one call through the OpenAI SDK; with
+// probe, RATE-4's call once those have answered, not waiting for the slowest
+// of the burst.
 type burstShape struct {
 	size, perOther int
-	sdk            bool
+	sdk, probe     bool
 }
 
 // tryShape is the RATE-1/RATE-2 try: N and the excess, crossCalls per other path, the SDK.
@@ -128,12 +186,17 @@ func tryShape(n int) burstShape {
 // recoveryShape is RATE-3's burst: N and the slack on the primary path, and
 // one call per other path, so RATE-4 has a fresh 429 with its Retry-After on
 // every chat path.
-func recoveryShape(n int) burstShape { return burstShape{size: n + judge.BurstSlack(n), perOther: 1} }
+func recoveryShape(n int) burstShape {
+	return burstShape{size: n + judge.BurstSlack(n), perOther: 1, probe: true}
+}
 
 // calls is what the shape spends.
 func (b burstShape) calls() int {
 	c := b.size + b.perOther*(len(chatPaths)-1)
 	if b.sdk {
+		c++
+	}
+	if b.probe {
 		c++
 	}
 	return c
@@ -158,22 +221,18 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 	}
 	try := &rateTry{}
 	refused := make(chan struct{})
-	var burstErr, crossErr error
+	got := &answers{}
+	var burstErr, crossErr, probeErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		try.burst, burstErr = r.volley(ctx, paths, body, refused)
+		try.burst, burstErr = r.volley(ctx, paths, body, refused, got)
 	}()
 	select {
 	case <-refused:
 	case <-ctx.Done():
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		try.cross, crossErr = r.volley(ctx, others, body, nil)
-	}()
 	if shape.sdk {
 		wg.Add(1)
 		go func() {
@@ -182,8 +241,12 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 			try.sdk, _ = r.sdkCall(burst(ctx), Probe{Path: target.PathChat, Key: KeyValid, Variant: VariantPlain, SDK: true})
 		}()
 	}
+	try.cross, crossErr = r.volley(ctx, others, body, nil, got)
+	if shape.probe && crossErr == nil {
+		try.retry, probeErr = r.probeRetry(ctx, got.snapshot(), body)
+	}
 	wg.Wait()
-	if err := errors.Join(burstErr, crossErr); err != nil {
+	if err := errors.Join(burstErr, crossErr, probeErr); err != nil {
 		return nil, err
 	}
 	try.reached, _ = judge.LimitReached(try.burst)

@@ -27,15 +27,15 @@ func rateSpecs(rt *runtime) {
 	l := rt.cfg.Limit
 	try, recovery := tryShape(l.N), recoveryShape(l.N)
 	var (
-		path     string
-		body     []byte
-		first    *rateTry // the try RATE-2 judges
-		last     *rateTry // the try RATE-1 settled on
-		tries    int
-		refused  []judge.RateCall // every 429 of the workflow, for RATE-4 and ERR-2
-		latest   []judge.RateCall // the calls of the latest burst: RATE-4 probes their promises
-		probe    *judge.RateCall  // RATE-4's call once Retry-After had passed
-		answered time.Time        // the workflow's last answer: quiet periods count from it
+		path        string
+		body        []byte
+		first       *rateTry // the try RATE-2 judges
+		last        *rateTry // the try RATE-1 settled on
+		tries       int
+		refused     []judge.RateCall // every 429 of the workflow, for RATE-4 and ERR-2
+		latest      []judge.RateCall // the calls of the latest burst: RATE-4 probes their promises
+		latestRetry *retryProbe      // RATE-4's call, made during the latest burst
+		answered    time.Time        // the workflow's last answer: quiet periods count from it
 	)
 	seen := func(calls ...judge.RateCall) {
 		if t := lastAnswer(calls); t.After(answered) {
@@ -52,7 +52,7 @@ func rateSpecs(rt *runtime) {
 		if err != nil {
 			rt.errored(err)
 		}
-		latest = t.all()
+		latest, latestRetry = t.all(), t.retry
 		seen(latest...)
 		for _, c := range latest {
 			if c.Outcome() == judge.CallRefused {
@@ -120,36 +120,30 @@ func rateSpecs(rt *runtime) {
 			Skip("no 429 was provoked (see RATE-1)")
 		}
 		given := judge.RetryAfterGiven(refused)
-		// The probe goes to the path of the earliest promise, once it is due
-		// and a little later for the clocks' rounding; a Retry-After beyond
-		// two windows (and the whole seconds it is written in) is not waited out.
-		promise, ok := judge.RetryDeadline(latest)
-		wait := time.Until(promise.At) + max(10*time.Millisecond, l.Window/200)
-		switch {
-		case !ok:
-			rt.note("no Retry-After to wait out in the latest burst (%s)", judge.Tally(latest))
-		case wait > 2*l.Window+2*time.Second:
-			rt.note("Retry-After asks for %s, over two windows: not waited out", wait.Round(time.Second))
-		default:
-			if err := rt.status.sleep(ctx, wait, "Retry-After before the RATE-4 call"); err != nil {
+		// RATE-3's burst made the call on the earliest promise's path as soon
+		// as it was due; without RATE-3, it is made now from the latest try.
+		rp := latestRetry
+		if rp == nil {
+			var err error
+			if rp, err = rt.probeRetry(ctx, latest, body); err != nil {
 				rt.errored(err)
 			}
-			c, err := rt.rateCall(ctx, promise.Path, body)
-			if err != nil {
-				rt.errored(err)
-			}
-			probe = &c
-			seen(c)
 		}
 		if given != nil {
 			rt.violated(given.Error(), pickFor(refused, judge.CallRefused)...)
 		}
-		if probe != nil {
-			if err := judge.RetryAfterHonest(promise, *probe); err != nil {
-				rt.violated(err.Error(), promise.Ex, probe.Ex)
+		switch {
+		case rp == nil:
+			rt.note("no Retry-After to wait out in the latest burst (%s)", judge.Tally(latest))
+		case rp.probe == nil:
+			rt.note("Retry-After asks for %s, over two windows: not waited out", rp.wait.Round(time.Second))
+		default:
+			seen(*rp.probe)
+			if err := judge.RetryAfterHonest(rp.promise, *rp.probe); err != nil {
+				rt.violated(err.Error(), rp.promise.Ex, rp.probe.Ex)
 			}
-			rt.note("Retry-After %q on %s; a call there %s after it passed: %s", promise.Ex.Header.Get("Retry-After"), promise.Path,
-				probe.Sent.Sub(promise.At).Round(time.Millisecond), judge.Tally([]judge.RateCall{*probe}))
+			rt.note("Retry-After %q on %s; a call there %s after it passed: %s", rp.promise.Ex.Header.Get("Retry-After"), rp.promise.Path,
+				rp.probe.Sent.Sub(rp.promise.At).Round(time.Millisecond), judge.Tally([]judge.RateCall{*rp.probe}))
 		}
 	})
 
