@@ -62,7 +62,7 @@ func rowLabels(r Row) Labels {
 		labels = append(labels, labelScope+s)
 	}
 	labels = append(labels, labelProbe+r.Probe.id())
-	if r.Ref != nil {
+	if r.Ref != nil && !r.Peeked {
 		labels = append(labels, labelProbe+r.Ref.id())
 	}
 	return Label(labels...)

@@ -22,6 +22,9 @@ type Row struct {
 	// Compared tells whether a violation is about the reference too (the
 	// models list MODEL-4 and ROUTE-5 compare with): it joins the evidence.
 	Compared bool
+	// Peeked tells that the reference is read only if the run made it (a
+	// served call a cost:none selection does not make): it only excuses.
+	Peeked bool
 }
 
 // Expectation is what a row wants of its reply, in words and as a check.
@@ -125,7 +128,7 @@ func Rows() []Row {
 	// 404 where the run's key gets 404 too is the route's failure, not the
 	// refusal's (route is a call with the run's key that costs no tokens).
 	refused := func(p Probe, clause string, status int, route Probe) {
-		ref(p, clause, route, expectRefused(status))
+		rows = append(rows, Row{Clause: clause, Probe: p, Ref: &route, Expect: expectRefused(status), Peeked: route.served()})
 		if p.Endpoint() == "chat" {
 			add(p, "ERR-1", expectNotErrorAs200)
 		} else {
@@ -143,7 +146,7 @@ func Rows() []Row {
 		served(p(KeyValid, VariantStream), expectNotStreamed, "CHAT-8")
 		served(p(KeyLowercase, VariantPlain), expectServed, "AUTH-5")
 		if path == primary {
-			for _, v := range []Variant{VariantTemperature0, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
+			for _, v := range []Variant{VariantTemperature0, VariantTemperatureMid, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
 				served(p(KeyValid, v), expectServed, "CHAT-5")
 			}
 			add(p(KeyValid, VariantMaxTokens), "CHAT-6", expectMaxTokens)
@@ -154,19 +157,16 @@ func Rows() []Row {
 			served(p(KeyValid, VariantFieldsHigh), expectServed, "CHAT-5")
 		}
 
-		// Malformed requests: each kind on the primary path, one elsewhere.
-		malformed := []Variant{VariantNoMessages}
-		if path == primary {
-			malformed = append(malformed, VariantInvalidJSON, VariantEmptyMessages, VariantMessagesNotArray)
-		}
-		for _, v := range malformed {
+		// Malformed requests, each kind on every path.
+		for _, v := range []Variant{VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray} {
 			add(p(KeyValid, v), "ERR-3", expectMalformed)
 			add(p(KeyValid, v), "ERR-1", expectNotErrorAs200)
 			add(p(KeyValid, v), "ERR-2", expectErrorEnvelope)
 		}
 
-		// Keys, budgets and access on every chat path.
-		route := p(KeyValid, VariantNoMessages)
+		// Keys, budgets and access on every chat path. The path routes when
+		// it serves the run's key the plain payload.
+		route := p(KeyValid, VariantPlain)
 		refused(p(KeyNone, VariantPlain), "AUTH-1", http.StatusUnauthorized, route)
 		refused(p(KeyUnknown, VariantPlain), "AUTH-2", http.StatusUnauthorized, route)
 		refused(p(KeyRevoked, VariantPlain), "AUTH-3", http.StatusUnauthorized, route)
@@ -194,10 +194,13 @@ func Rows() []Row {
 		refused(p(KeyNone), "AUTH-1", http.StatusUnauthorized, p(KeyValid))
 		refused(p(KeyUnknown), "AUTH-2", http.StatusUnauthorized, p(KeyValid))
 		refused(p(KeyRevoked), "AUTH-3", http.StatusUnauthorized, p(KeyValid))
+		// Keys that must be served the list: judged as the list itself.
 		ref(p(KeyLowercase), "AUTH-5", p(KeyValid), expectModelsOK)
 		ref(p(KeyExhausted), "MODELS-4", p(KeyValid), expectModelsOK)
-		add(p(KeyLowercase), "ERR-2", expectErrorEnvelope)
-		add(p(KeyExhausted), "ERR-2", expectErrorEnvelope)
+		for _, k := range []KeyRole{KeyLowercase, KeyExhausted} {
+			add(p(k), "ERR-1", expectNotErrorAs200Models)
+			add(p(k), "ERR-2", expectErrorEnvelope)
+		}
 	}
 
 	// The official SDK on each base shape, and its refusals.
@@ -277,8 +280,12 @@ var (
 		}
 		return "", judge.CheckModelFields(entry)
 	}}
-	expectModelsOK = Expectation{"200: the list", func(got, route *Reply) (string, error) {
-		return "", judge.ServedOnRoute(got.Ex, route.Ex)
+	expectModelsOK = Expectation{"the list, as for the run's key", func(got, route *Reply) (string, error) {
+		if err := judge.ServedOnRoute(got.Ex, route.Ex); err != nil {
+			return "", err
+		}
+		_, err := judge.CheckModelsList(got.Ex)
+		return "", err
 	}}
 	expectSDKCompletes = Expectation{"completes a chat call", func(got, _ *Reply) (string, error) {
 		return sdkCompleted(got)
@@ -291,6 +298,9 @@ var (
 // expectRefused wants a refusal with status.
 func expectRefused(status int) Expectation {
 	return Expectation{fmt.Sprintf("%d %s", status, http.StatusText(status)), func(got, route *Reply) (string, error) {
+		if route == nil { // the route's call was not made (not selected)
+			return "", judge.Refused(got.Ex, status)
+		}
 		return "", judge.RefusedOnRoute(got.Ex, route.Ex, status)
 	}}
 }

@@ -175,6 +175,7 @@ const (
 	VariantNoModel        Variant = "no-model"
 	VariantModelOther     Variant = "model-other"
 	VariantTemperature0   Variant = "temperature-0"
+	VariantTemperatureMid Variant = "temperature-mid" // 0.7: inside the range, not an end of it
 	VariantTemperature2   Variant = "temperature-2"
 	VariantMaxTokens      Variant = "max-tokens"
 	VariantResponseFormat Variant = "response-format"
@@ -259,6 +260,8 @@ func (v Variant) body() []byte {
 		req.Model = otherModel
 	case VariantTemperature0:
 		temperature(0)
+	case VariantTemperatureMid:
+		temperature(0.7)
 	case VariantTemperature2:
 		temperature(2)
 	case VariantMaxTokens:

@@ -130,6 +130,13 @@ func (r *runtime) fetch(ctx context.Context, p Probe) *Reply {
 	return got
 }
 
+// peek is the reply a probe got if the run made it, else nil.
+func (r *runtime) peek(p Probe) *Reply {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.replies[p]
+}
+
 // reachable ends the spec as an ERROR when the target gave no HTTP answer
 // to the preflight.
 func (r *runtime) reachable() {

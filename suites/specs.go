@@ -38,7 +38,11 @@ func rowSpec(r *runtime, row Row) {
 		var ref *Reply
 		exs := []*target.Exchange{got.Ex}
 		if row.Ref != nil {
-			ref = r.fetch(ctx, *row.Ref)
+			if row.Peeked {
+				ref = r.peek(*row.Ref)
+			} else {
+				ref = r.fetch(ctx, *row.Ref)
+			}
 			if row.Compared {
 				exs = append(exs, ref.Ex)
 			}
