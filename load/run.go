@@ -293,10 +293,7 @@ func (r *runner) add(res *vegeta.Result, started time.Time) {
 	}
 	h := &r.hit
 	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
-	h.classify()
-	if h.Outcome == Success && body >= 0 {
-		h.Chat, h.ChatOK = target.SummarizeChat(res.Body)
-	}
+	h.Classify(body < 0)
 	var request []byte
 	if body >= 0 {
 		request = r.plan.Bodies[body]
