@@ -38,6 +38,8 @@ type Hit struct {
 	ErrorClass string
 	// Served is what a chat success's body holds (usage, finish reason).
 	Served judge.Served
+	// Requested is what the body asked for, when the plan knows it.
+	Requested Requested
 }
 
 // Error classes of answers that came with a success status but are not what

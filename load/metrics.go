@@ -117,6 +117,7 @@ type Metrics struct {
 	prompt, completion, tot int64
 	withUsage               uint64
 	promptDist, complDist   *Histogram
+	reqPrompt, reqMax       *Histogram // what served calls asked for, when known
 	perToken                *Histogram // µs per output token
 	finish                  map[string]uint64
 	keys                    []KeyStats
@@ -133,6 +134,7 @@ func NewMetrics(nkeys int) *Metrics {
 		limited: NewLatencyHistogram(), failed: NewLatencyHistogram(),
 		codes: map[int]uint64{}, classes: map[string]uint64{}, errSeen: map[string]struct{}{},
 		promptDist: NewHistogram(1, tokensHighest), complDist: NewHistogram(1, tokensHighest),
+		reqPrompt: NewHistogram(1, tokensHighest), reqMax: NewHistogram(1, tokensHighest),
 		perToken: NewHistogram(1, perTokenHighes),
 		finish:   map[string]uint64{},
 		keys:     make([]KeyStats, max(nkeys, 1)),
@@ -198,6 +200,12 @@ func (m *Metrics) addChat(h *Hit) {
 	if u.CompletionTokens > 0 {
 		m.perToken.Record(int64(h.Latency/time.Microsecond) / int64(u.CompletionTokens))
 	}
+	if r := h.Requested; r.PromptTokens > 0 {
+		m.reqPrompt.Record(int64(r.PromptTokens))
+	}
+	if r := h.Requested; r.MaxTokens > 0 {
+		m.reqMax.Record(int64(r.MaxTokens))
+	}
 	reason := h.Served.FinishReason
 	if reason == "" {
 		reason = "(none)"
@@ -222,6 +230,11 @@ type Tokens struct {
 	WithUsage         uint64
 	PromptPerCall     Stats
 	CompletionPerCall Stats
+	// What the served calls asked for, when the plan knows it (synthetic
+	// prompts): their prompts' lengths and their max_tokens, to set beside
+	// PromptPerCall and CompletionPerCall.
+	RequestedPromptPerCall Stats
+	RequestedMaxPerCall    Stats
 	// OutputPerSecond is completion tokens over the run's duration plus wait.
 	OutputPerSecond float64
 	// PerOutputToken is each call's latency over its completion tokens, in µs.
@@ -309,6 +322,7 @@ func (m *Metrics) Summary() Summary {
 		Prompt: m.prompt, Completion: m.completion, Total: m.tot,
 		WithUsage:     m.withUsage,
 		PromptPerCall: m.promptDist.Stats(), CompletionPerCall: m.complDist.Stats(),
+		RequestedPromptPerCall: m.reqPrompt.Stats(), RequestedMaxPerCall: m.reqMax.Stats(),
 		PerOutputToken: m.perToken.Stats(),
 	}
 	if span := (s.Duration + s.Wait).Seconds(); span > 0 {

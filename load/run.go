@@ -293,6 +293,9 @@ func (r *runner) add(res *vegeta.Result, started time.Time) {
 	}
 	h := &r.hit
 	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
+	if body >= 0 && body < len(r.plan.Requested) {
+		h.Requested = r.plan.Requested[body]
+	}
 	h.Classify(body < 0)
 	var request []byte
 	if body >= 0 {

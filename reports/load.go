@@ -184,13 +184,19 @@ func loadTokenTable(w io.Writer, s *load.Summary) error {
 	if t.PerOutputToken.Count > 0 {
 		perTok[3] = strconv.FormatFloat(t.PerOutputToken.Mean/1000, 'f', 2, 64)
 	}
-	rows := [][]string{
-		dist("prompt per call", count(t.Prompt), t.PromptPerCall, count),
-		dist("completion per call", count(t.Completion), t.CompletionPerCall, count),
+	rows := [][]string{dist("prompt per call", count(t.Prompt), t.PromptPerCall, count)}
+	if t.RequestedPromptPerCall.Count > 0 {
+		rows = append(rows, dist("  requested prompt", "", t.RequestedPromptPerCall, count))
+	}
+	rows = append(rows, dist("completion per call", count(t.Completion), t.CompletionPerCall, count))
+	if t.RequestedMaxPerCall.Count > 0 {
+		rows = append(rows, dist("  requested max_tokens", "", t.RequestedMaxPerCall, count))
+	}
+	rows = append(rows, [][]string{
 		perTok,
 		{"total", count(t.Total), "", "", "", "", "", "", ""},
 		{"output tokens/s", strconv.FormatFloat(t.OutputPerSecond, 'f', 1, 64), "", "", "", "", "", "", ""},
-	}
+	}...)
 	if err := Table(w, "Tokens", header, rows, loadRightFrom(1, len(header))); err != nil {
 		return err
 	}

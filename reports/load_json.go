@@ -103,6 +103,10 @@ type loadJSONTokens struct {
 	OutputPerSecond   float64       `json:"output_per_second"`
 	PromptPerCall     loadJSONStats `json:"prompt_per_call"`
 	CompletionPerCall loadJSONStats `json:"completion_per_call"`
+	// What the served calls asked for (synthetic prompts): prompt lengths
+	// and max_tokens.
+	RequestedPromptPerCall *loadJSONStats `json:"requested_prompt_per_call,omitempty"`
+	RequestedMaxPerCall    *loadJSONStats `json:"requested_max_tokens_per_call,omitempty"`
 	// Microseconds per output token, per call.
 	PerOutputTokenUS loadJSONStats `json:"us_per_output_token"`
 }
@@ -167,6 +171,14 @@ func NewLoadJSON(run *LoadRun, toolVersion string) *LoadJSON {
 			WithUsage: t.WithUsage, OutputPerSecond: t.OutputPerSecond,
 			PromptPerCall: loadStats(t.PromptPerCall), CompletionPerCall: loadStats(t.CompletionPerCall),
 			PerOutputTokenUS: loadStats(t.PerOutputToken),
+		}
+		if t.RequestedPromptPerCall.Count > 0 {
+			st := loadStats(t.RequestedPromptPerCall)
+			doc.Tokens.RequestedPromptPerCall = &st
+		}
+		if t.RequestedMaxPerCall.Count > 0 {
+			st := loadStats(t.RequestedMaxPerCall)
+			doc.Tokens.RequestedMaxPerCall = &st
 		}
 		doc.FinishReasons = s.FinishReasons
 	}
