@@ -22,6 +22,9 @@ const DefaultMaxWorkers = 1000
 // profile, within which limits.
 type Plan struct {
 	Root target.Root
+	// Conn adds headers and TLS trust to every call (--header, --insecure,
+	// --ca-cert).
+	Conn target.Connection
 	// Path is relative to the root: target.PathChat, a chat alias, or a models
 	// path (see ResolvePath).
 	Path string

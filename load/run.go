@@ -144,8 +144,8 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	}
 	base := cfg.client
 	if base == nil {
-		base = target.NewHTTPClient(plan.Timeout)
-		if tr, ok := base.Transport.(*http.Transport); ok {
+		base = target.NewHTTPClient(plan.Timeout, plan.Conn)
+		if tr, ok := target.HTTPTransport(base.Transport); ok {
 			// One idle connection per worker: no churn at high rates.
 			tr.MaxIdleConnsPerHost = int(min(plan.MaxWorkers, 10000))
 		}
