@@ -191,7 +191,14 @@ func (r *runner) targeter() vegeta.Targeter {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	atk := r.attacker()
 	started := time.Now()
-	results := atk.Attack(r.targeter(), r.pacer, r.plan.Profile.Duration(), r.plan.Name)
+	// An open loop ends when its pacer has offered every slot, which may be a
+	// little after the profile's end when it had to catch up; a closed loop
+	// ends with its duration.
+	var du time.Duration
+	if r.plan.Profile.InFlight() > 0 {
+		du = r.plan.Profile.Duration()
+	}
+	results := atk.Attack(r.targeter(), r.pacer, du, r.plan.Name)
 	defer r.hc.CloseIdleConnections()
 
 	tick := r.cfg.progressEvery
