@@ -25,8 +25,9 @@ const lateAfter = 5 * time.Millisecond
 // Pacer is a vegeta.Pacer that never sends catch-up bursts. vegeta's own
 // pacers answer "wait 0" while behind, so after any stall they fire every
 // overdue slot at once (vegeta issue #620). This one walks its profile's
-// slots in order; overdue slots go out at CatchUp times the rate (a token
-// bucket), so a run that fell behind catches up at a bounded pace; a slot more than the tolerance late is
+// slots in order; overdue slots go out as fast as no 100 ms holds more than
+// CatchUp times its share, so a run that fell behind catches up at a bounded
+// pace; a slot more than the tolerance late is
 // dropped and counted as missed (every worker busy for that long: the
 // tool, not the target, would set the rate).
 //
@@ -42,13 +43,12 @@ type Pacer struct {
 	due  time.Duration // due time of the slot waiting to be sent
 	have bool
 	hits uint64
-	// A token bucket filling at CatchUp times the rate bounds the sends of
-	// a run that is behind; it stays full while the run is on schedule.
-	tokens     float64
-	fill       float64 // tokens per second
-	refilledAt time.Duration
-	missed     atomic.Uint64
-	late       atomic.Uint64
+	// Send times within the last catchUpWindow, oldest first: a run that is
+	// behind sends an overdue slot only while they number fewer than
+	// CatchUp times the window's share.
+	recent []time.Duration
+	missed atomic.Uint64
+	late   atomic.Uint64
 }
 
 var _ vegeta.Pacer = (*Pacer)(nil)
@@ -113,14 +113,15 @@ func (c closed) NewPacer(opts ...PacerOption) *Pacer {
 // Pace implements vegeta.Pacer. Every call after the first follows one sent
 // hit, so hits moving on means the waiting slot went out, just now.
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	p.refill(elapsed)
 	if hits > p.hits {
 		p.hits = hits
 		if p.have && elapsed-p.due > lateAfter {
 			p.late.Add(1) // sent, but behind its slot
 		}
 		p.have = false
-		p.tokens = max(p.tokens-1, -1)
+		if !p.closed {
+			p.recent = append(p.recent, elapsed)
+		}
 	}
 	if p.maxCalls > 0 && hits >= p.maxCalls {
 		return 0, true
@@ -143,28 +144,33 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			return 0, true
 		}
 	}
-	// The bucket fills at the rate of the slot in hand: past the profile's
-	// end, a run still catching up keeps its last rate.
-	p.fill = p.rate(p.due) * CatchUp
 	if wait := p.due - elapsed; wait > 0 {
 		return wait, false
 	}
-	// Due or overdue: go now if the bucket holds a send, else when it will.
-	if p.tokens >= 1 || p.fill <= 0 {
-		return 0, false
-	}
-	return time.Duration((1 - p.tokens) / p.fill * float64(time.Second)), false
+	return p.catchUpWait(elapsed), false
 }
 
-// refill adds the tokens earned since the last call, up to a burst of a
-// thousandth of a second's sends (at least one): at 8000/s, 8 back to back.
-func (p *Pacer) refill(elapsed time.Duration) {
-	if p.refilledAt == 0 && p.hits == 0 {
-		p.tokens = 1
+// catchUpWindow is the span over which a run catching up is held to
+// CatchUp times its rate.
+const catchUpWindow = 100 * time.Millisecond
+
+// catchUpWait is how long an overdue slot waits so that no catchUpWindow
+// holds more than CatchUp times its share of sends (at least one): however
+// late the machine wakes the sender, it sends what the bound allows at once,
+// and never a burst beyond it.
+func (p *Pacer) catchUpWait(elapsed time.Duration) time.Duration {
+	i := 0
+	for i < len(p.recent) && p.recent[i] <= elapsed-catchUpWindow {
+		i++
 	}
-	burst := max(1, p.fill/1000)
-	p.tokens = min(burst, p.tokens+(elapsed-p.refilledAt).Seconds()*p.fill)
-	p.refilledAt = elapsed
+	if i > 0 {
+		p.recent = append(p.recent[:0], p.recent[i:]...)
+	}
+	limit := max(1, int(p.rate(p.due)*CatchUp*catchUpWindow.Seconds()))
+	if len(p.recent) < limit {
+		return 0
+	}
+	return p.recent[len(p.recent)-limit] + catchUpWindow - elapsed
 }
 
 // Rate implements vegeta.Pacer: the profile's offered rate at elapsed.
