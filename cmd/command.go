@@ -81,6 +81,7 @@ func newRoot(env Env) *cobra.Command {
 		root.AddCommand(c.cobra())
 	}
 	root.AddCommand(completionCommand(env))
+	registerValueCompletions(root)
 	root.SilenceErrors, root.SilenceUsage = true, true // exitCode reports, in one line
 	root.SetFlagErrorFunc(flagError)
 	root.SetHelpFunc(writeHelp)

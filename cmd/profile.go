@@ -65,14 +65,28 @@ func (p *profile) at(line int) string {
 	return fmt.Sprintf("--config %s:%d: profile %s", p.file, line, p.name)
 }
 
-// commandFlags is what a profile is checked against: each command's flags.
-type commandFlags map[string][]string
+// commandFlags is what a profile is checked against: each command's flags,
+// true for a report path.
+type commandFlags map[string]map[string]bool
 
-func (c commandFlags) has(command, flag string) bool { return slices.Contains(c[command], flag) }
+func (c commandFlags) has(command, flag string) bool {
+	_, ok := c[command][flag]
+	return ok
+}
 
 func (c commandFlags) anyHas(flag string) bool {
 	for command := range c {
 		if c.has(command, flag) {
+			return true
+		}
+	}
+	return false
+}
+
+// isOutput tells whether a flag is a report path of some command.
+func (c commandFlags) isOutput(flag string) bool {
+	for command := range c {
+		if c[command][flag] {
 			return true
 		}
 	}
@@ -89,11 +103,27 @@ var looksLikeKey = regexp.MustCompile(`cai_[0-9A-Za-z_-]{6,}`)
 // written in a config file.
 func isKeyFlag(name string) bool { return strings.HasSuffix(name, "key") }
 
+// newConfigReader reads the YAML of a --config file: paths are names joined
+// by NUL, which no flag's name holds.
+func newConfigReader(data []byte) (*koanf.Koanf, error) {
+	k := koanf.New("\x00")
+	return k, k.Load(rawbytes.Provider(data), yaml.Parser())
+}
+
+// profileNames lists the profiles of a --config file (none if it does not parse).
+func profileNames(data []byte) []string {
+	k, err := newConfigReader(data)
+	if err != nil {
+		return nil
+	}
+	return k.MapKeys("")
+}
+
 // parseProfile reads profile name from the YAML of a --config file, refusing
 // what no flag takes and any key written in it, naming the line.
 func parseProfile(file string, data []byte, name string, flags commandFlags) (*profile, error) {
-	k := koanf.New("\x00") // flags' names hold no NUL; values are read by whole paths
-	if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
+	k, err := newConfigReader(data)
+	if err != nil {
 		return nil, Usagef("--config %s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	lines, err := lineIndex(data)
@@ -136,6 +166,9 @@ func parseProfile(file string, data []byte, name string, flags commandFlags) (*p
 		s, err := p.read(k, lines, path, key, flags.anyHas, "")
 		if err != nil {
 			return nil, err
+		}
+		if flags.isOutput(key) { // shared, every command would write its report there
+			return nil, Usagef("%s: %s is a report path: give it under each command that writes it, e.g. check: {%s: FILE}", p.at(s.line), key, key)
 		}
 		p.shared[strings.TrimSuffix(key, "-env")] = s
 	}

@@ -149,7 +149,11 @@ func allCommandFlags(root *cobra.Command) commandFlags {
 		if c.Annotations[envTwins] == "" {
 			continue
 		}
-		c.Flags().VisitAll(func(f *pflag.Flag) { flags[c.Name()] = append(flags[c.Name()], f.Name) })
+		flags[c.Name()] = map[string]bool{}
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			_, output := f.Annotations[outputAnnotation]
+			flags[c.Name()][f.Name] = output
+		})
 	}
 	return flags
 }

@@ -136,6 +136,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"a bad value", "staging:\n  check:\n    strict: maybe\n", "", `:3: profile staging: strict "maybe": not a boolean: use true/false, yes/no or 1/0`},
 		{"no such profile", "staging:\n  timeout: 1s\n", "--profile prod", `no profile "prod"; it has staging`},
 		{"not YAML", "staging: [\n", "", "--config"},
+		{"a report path shared by every command", "staging:\n  base-url: http://h/ai\n  json: out/r.json\n", "", ":3: profile staging: json is a report path: give it under each command"},
 		{"the config's own flags", "staging:\n  profile: prod\n", "", "has no place in a profile"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -237,5 +238,12 @@ func TestCompletion(t *testing.T) {
 	_, stdout, _ := runCommand("__complete", "load", "--thr")
 	if !strings.Contains(stdout, "--threshold") {
 		t.Errorf("completing load --thr: %q", stdout)
+	}
+	if _, stdout, _ := runCommand("__complete", "load", "--arrivals", ""); !strings.Contains(stdout, "uniform\npoisson\n") {
+		t.Errorf("completing --arrivals: %q", stdout)
+	}
+	config := writeConfig(t, stagingProfile)
+	if _, stdout, _ := runCommand("__complete", "check", "--config", config, "--profile", ""); !strings.HasPrefix(stdout, "prod\nstaging\n") {
+		t.Errorf("completing --profile: %q", stdout)
 	}
 }
