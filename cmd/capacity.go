@@ -123,7 +123,7 @@ func (f *capacityFlags) run(env Env, fs *FlagSet) error {
 	if !f.cost.yes {
 		cfg.MaxCalls, cfg.MaxTokens = f.cost.maxCalls, f.cost.budget
 	}
-	sinks, err := outputSinks(plan, f.outputPath, "")
+	sinks, err := outputSinks(env.Stdout, plan, f.outputPath, "")
 	if err != nil {
 		return Usagef("capacity: %v", err)
 	}
@@ -146,7 +146,7 @@ func (f *capacityFlags) run(env Env, fs *FlagSet) error {
 	}
 	if f.jsonPath != "" {
 		doc := reports.NewCapacityJSON(res, plan.Method(), plan.Root.URL(plan.Path), Version, code)
-		if err := reports.WriteCapacityJSONFile(f.jsonPath, doc); err != nil && runErr == nil {
+		if err := reports.WriteCapacityJSONFile(f.jsonPath, env.Stdout, doc); err != nil && runErr == nil {
 			runErr = err
 		}
 	}

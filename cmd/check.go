@@ -113,7 +113,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
 		// No table of identical ERROR rows: one line, and the files for CI.
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
-		if err := reports.WriteFiles(conf, f.jsonPath, f.junit, f.markdown); err != nil {
+		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
 			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		}
 		return &ExitError{Code: ExitErrors}
@@ -124,7 +124,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	if err := reports.WriteTable(env.Stdout, conf); err != nil {
 		return err
 	}
-	if err := reports.WriteFiles(conf, f.jsonPath, f.junit, f.markdown); err != nil {
+	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		return &ExitError{Code: ExitErrors}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/output"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/reports"
@@ -164,7 +165,7 @@ func (c *costFlags) affordable(what string, calls, tokens int64, tokensBounded b
 // checkWritable checks, before any request, that every output can be written.
 func checkWritable(paths ...string) error {
 	for _, p := range paths {
-		if err := reports.CheckWritable(p); err != nil {
+		if err := output.CheckWritable(p); err != nil {
 			return err
 		}
 	}

@@ -8,15 +8,17 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
-// Exit codes, the same for every subcommand.
+// Exit codes, the same for every subcommand: defined once, in results.
 const (
-	ExitOK        = 0 // conformant, or the run met its goals
-	ExitViolation = 1 // the target broke a clause (or a measured limit disagrees)
-	ExitUsage     = 2 // bad flags, URL, file or configuration: found before any request
-	ExitErrors    = 3 // only the tool or the network failed
-	ExitThreshold = 4 // a load threshold or SLO was missed
+	ExitOK        = results.ExitOK
+	ExitViolation = results.ExitViolation
+	ExitUsage     = results.ExitUsage
+	ExitErrors    = results.ExitErrors
+	ExitThreshold = results.ExitThreshold
 )
 
 // UsageError is bad input: printed as one line, exit 2.

@@ -102,7 +102,7 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if f.sampleEvery > 0 && !plan.IsModels() {
 		opts = append(opts, load.WithChecker(suites.ReplyChecker(), f.sampleEvery))
 	}
-	sinks, err := outputSinks(plan, f.outputPath, f.htmlPath)
+	sinks, err := outputSinks(env.Stdout, plan, f.outputPath, f.htmlPath)
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
@@ -126,7 +126,7 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 		return err
 	}
 	if f.jsonPath != "" {
-		if err := reports.WriteLoadJSONFile(f.jsonPath, reports.NewLoadJSON(run, Version)); err != nil && runErr == nil {
+		if err := reports.WriteLoadJSONFile(f.jsonPath, env.Stdout, reports.NewLoadJSON(run, Version)); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -270,10 +270,10 @@ func (f *loadFlags) affordable(p *load.Plan) error {
 }
 
 // outputSinks opens the result files: vegeta's binary format and the HTML plot.
-func outputSinks(p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error) {
+func outputSinks(stdout io.Writer, p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error) {
 	var sinks []load.Sink
 	if outputPath != "" {
-		s, err := load.FileOutput(outputPath, load.BinaryOutput)
+		s, err := load.FileOutput(outputPath, stdout, load.BinaryOutput)
 		if err != nil {
 			return nil, err
 		}
@@ -281,7 +281,7 @@ func outputSinks(p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error)
 	}
 	if htmlPath != "" {
 		title := "carpathian-conform load: " + p.Profile.String()
-		s, err := load.FileOutput(htmlPath, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
+		s, err := load.FileOutput(htmlPath, stdout, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -114,10 +115,10 @@ func (f *ratelimitFlags) run(env Env, fs *FlagSet) error {
 	}
 	var writeErr error
 	if f.outputPath != "" {
-		writeErr = writeResults(f.outputPath, found.Calls)
+		writeErr = writeResults(f.outputPath, env.Stdout, found.Calls)
 	}
 	if f.jsonPath != "" {
-		if err := reports.WriteRatelimitJSONFile(f.jsonPath, found); err != nil && writeErr == nil {
+		if err := reports.WriteRatelimitJSONFile(f.jsonPath, env.Stdout, found); err != nil && writeErr == nil {
 			writeErr = err
 		}
 	}
@@ -136,8 +137,8 @@ func (f *ratelimitFlags) run(env Env, fs *FlagSet) error {
 }
 
 // writeResults saves the calls like load --output, with load's writer.
-func writeResults(path string, calls []ratelimit.Call) error {
-	sink, err := load.FileOutput(path, load.BinaryOutput)
+func writeResults(path string, stdout io.Writer, calls []ratelimit.Call) error {
+	sink, err := load.FileOutput(path, stdout, load.BinaryOutput)
 	if err != nil {
 		return err
 	}
