@@ -53,9 +53,9 @@ func (f *loadFlags) define(fs *FlagSet) {
 	fs.Uint64Var(&f.maxWorkers, "max-workers", load.DefaultMaxWorkers, "open loop: most calls in flight; past it slots are missed")
 	fs.Var(&f.thresholds, "threshold", "CI gate, repeatable: p99<2s, success>=99.5%, rate>=4.9/s, errors==0, tokens_per_s>=100 (breached: exit 4)")
 	fs.Var(&f.aborts, "abort-on", "stop early when this `CONDITION` holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
-	fs.StringVar(&f.jsonPath, "json", "", "write the summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
-	fs.StringVar(&f.outputPath, "output", "", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
-	fs.StringVar(&f.htmlPath, "html", "", "write a latency-over-time plot (vegeta plot) to `FILE`")
+	fs.OutputVar(&f.jsonPath, "json", "write the summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
+	fs.OutputVar(&f.outputPath, "output", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
+	fs.OutputVar(&f.htmlPath, "html", "write a latency-over-time plot (vegeta plot) to `FILE`")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
 	fs.StringVar(&f.hist, "hist", "", "print a latency histogram of every call over these `BUCKETS`, e.g. 0,10ms,50ms,100ms,1s (as vegeta report -type=hist)")
 }
