@@ -37,6 +37,7 @@ type Pacer struct {
 	next      func() (time.Duration, bool) // the slots' due times, in order
 	rate      func(time.Duration) float64
 	closed    bool
+	poisson   bool // arrivals cluster by design: only overdue slots are held to the window
 	tolerance time.Duration
 	maxCalls  uint64
 
@@ -47,8 +48,12 @@ type Pacer struct {
 	// behind sends an overdue slot only while they number fewer than
 	// CatchUp times the window's share.
 	recent []time.Duration
-	missed atomic.Uint64
-	late   atomic.Uint64
+	// started counts hits whose workers have taken their timestamp (nil:
+	// as soon as sent); recorded counts those entered in recent.
+	started  func() uint64
+	recorded uint64
+	missed   atomic.Uint64
+	late     atomic.Uint64
 }
 
 var _ vegeta.Pacer = (*Pacer)(nil)
@@ -80,6 +85,7 @@ func newPacer(opts []PacerOption) *Pacer {
 func (o open) NewPacer(opts ...PacerOption) *Pacer {
 	p := newPacer(opts)
 	p.rate = func(e time.Duration) float64 { return float64(o.RateAt(e)) }
+	p.poisson = o.poisson
 	var x float64
 	var rng *rand.Rand
 	if o.poisson {
@@ -119,10 +125,8 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			p.late.Add(1) // sent, but behind its slot
 		}
 		p.have = false
-		if !p.closed {
-			p.recent = append(p.recent, elapsed)
-		}
 	}
+	p.record(elapsed, hits)
 	if p.maxCalls > 0 && hits >= p.maxCalls {
 		return 0, true
 	}
@@ -144,21 +148,53 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			return 0, true
 		}
 	}
-	if wait := p.due - elapsed; wait > 0 {
-		return wait, false
+	if p.poisson && p.due > elapsed {
+		return p.due - elapsed, false // on time: Poisson's own clusters stand
 	}
-	return p.catchUpWait(elapsed), false
+	// The slot goes at its time, or later if the last 100 ms already hold
+	// CatchUp times their share (a run catching up); sends whose workers
+	// have not yet taken their timestamp count as sent now.
+	at := max(p.due, p.windowFreeAt(elapsed, hits-p.recorded))
+	if at > elapsed {
+		return at - elapsed, false
+	}
+	if p.recorded < hits {
+		// Due now, but a worker has yet to stamp its send: wait for it, so
+		// that the window counts sends when their results say they left (a
+		// starved machine would otherwise stamp a window's sends in a clump).
+		return stampWait, false
+	}
+	return 0, false
 }
+
+// stampWait is how long a due slot waits for the previous send's worker.
+const stampWait = 50 * time.Microsecond
+
+// record enters the sends whose timestamps were taken by now.
+func (p *Pacer) record(elapsed time.Duration, hits uint64) {
+	if p.closed {
+		return
+	}
+	stamped := hits
+	if p.started != nil {
+		stamped = min(hits, p.started())
+	}
+	for ; p.recorded < stamped; p.recorded++ {
+		p.recent = append(p.recent, elapsed)
+	}
+}
+
+// withStarted tells the pacer how many hits have taken their timestamp.
+func withStarted(f func() uint64) PacerOption { return func(p *Pacer) { p.started = f } }
 
 // catchUpWindow is the span over which a run catching up is held to
 // CatchUp times its rate.
 const catchUpWindow = 100 * time.Millisecond
 
-// catchUpWait is how long an overdue slot waits so that no catchUpWindow
-// holds more than CatchUp times its share of sends (at least one): however
-// late the machine wakes the sender, it sends what the bound allows at once,
-// and never a burst beyond it.
-func (p *Pacer) catchUpWait(elapsed time.Duration) time.Duration {
+// windowFreeAt is the earliest time a send keeps every catchUpWindow to
+// CatchUp times its share of sends (at least one more), pending sends counted
+// at elapsed; 0 when a send may go now.
+func (p *Pacer) windowFreeAt(elapsed time.Duration, pending uint64) time.Duration {
 	i := 0
 	for i < len(p.recent) && p.recent[i] <= elapsed-catchUpWindow {
 		i++
@@ -166,11 +202,18 @@ func (p *Pacer) catchUpWait(elapsed time.Duration) time.Duration {
 	if i > 0 {
 		p.recent = append(p.recent[:0], p.recent[i:]...)
 	}
-	limit := max(1, int(p.rate(p.due)*CatchUp*catchUpWindow.Seconds()))
-	if len(p.recent) < limit {
+	// At least one more than the window's share, so that a low rate can
+	// catch up at all.
+	share := p.rate(p.due) * catchUpWindow.Seconds()
+	limit := max(int(share*CatchUp), int(share)+1)
+	n := len(p.recent) + int(pending)
+	if n < limit {
 		return 0
 	}
-	return p.recent[len(p.recent)-limit] + catchUpWindow - elapsed
+	if k := n - limit; k < len(p.recent) {
+		return p.recent[k] + catchUpWindow
+	}
+	return elapsed + catchUpWindow
 }
 
 // Rate implements vegeta.Pacer: the profile's offered rate at elapsed.
