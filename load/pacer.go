@@ -121,9 +121,6 @@ func (c closed) NewPacer(opts ...PacerOption) *Pacer {
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if hits > p.hits {
 		p.hits = hits
-		if p.have && elapsed-p.due > lateAfter {
-			p.late.Add(1) // sent, but behind its slot
-		}
 		p.have = false
 	}
 	p.record(elapsed, hits)
@@ -163,6 +160,9 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 		// that the window counts sends when their results say they left (a
 		// starved machine would otherwise stamp a window's sends in a clump).
 		return stampWait, false
+	}
+	if elapsed-p.due > lateAfter {
+		p.late.Add(1) // sent now, behind its slot
 	}
 	return 0, false
 }
@@ -222,7 +222,7 @@ func (p *Pacer) Rate(elapsed time.Duration) float64 { return p.rate(elapsed) }
 // PacerStats counts the slots a pacer did not send on time.
 type PacerStats struct {
 	Missed uint64 // slots dropped: the run was more than the tolerance behind
-	Late   uint64 // calls sent more than 5 ms after their slot
+	Late   uint64 // calls the pacer let go more than 5 ms after their slot
 }
 
 // Stats reads the counters; safe while the run goes on.
