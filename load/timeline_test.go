@@ -89,7 +89,8 @@ func TestTimelineStaysBounded(t *testing.T) {
 	for i, x := range b {
 		total += x.Requests
 		tokens += x.CompletionTokens
-		if i < len(b)-1 && x.Requests > 0 && ( // the last bucket holds a part of a cyclex.P50 < 45*time.Millisecond || x.P50 > 55*time.Millisecond) {
+		// The last bucket holds a part of a 1 s cycle of latencies.
+		if i < len(b)-1 && x.Requests > 0 && (x.P50 < 45*time.Millisecond || x.P50 > 55*time.Millisecond) {
 			t.Errorf("bucket at %s: p50 %s, want about 50ms", x.Start, x.P50)
 		}
 	}
