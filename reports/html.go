@@ -126,8 +126,8 @@ func writeHTML(w io.Writer, p *htmlPage) error {
 	data := struct {
 		*htmlPage
 		AppJS, UPlotJS template.JS
-		UPlotCSS              template.CSS
-		StyleCSS              template.CSS
+		UPlotCSS       template.CSS
+		StyleCSS       template.CSS
 	}{
 		htmlPage: p,
 		StyleCSS: template.CSS(asset("style.css")),

@@ -59,9 +59,9 @@ func loadPage(run *LoadRun, tl *load.Timeline, toolVersion string) *htmlPage {
 			charts = append(charts, *d)
 		}
 		notes := map[string]string{
-			"latency-over-time": fmt.Sprintf("Calls placed by when they were sent, in slices of %s; percentiles of the successes.", width),
-			"status-over-time":  fmt.Sprintf("Calls per second by status code, and by error class where the status does not tell (no answer, a broken body), in slices of %s.", width),
-			"tokens-over-time":  fmt.Sprintf("Tokens per second of the answers that came back in each %s slice.", width),
+			"latency-over-time":    fmt.Sprintf("Calls placed by when they were sent, in slices of %s; percentiles of the successes.", width),
+			"status-over-time":     fmt.Sprintf("Calls per second by status code, and by error class where the status does not tell (no answer, a broken body), in slices of %s.", width),
+			"tokens-over-time":     fmt.Sprintf("Tokens per second of the answers that came back in each %s slice.", width),
 			"latency-distribution": "Every call, on a logarithmic latency scale: successes and the rest (429s, failures) side by side.",
 		}
 		for _, c := range charts {
