@@ -1,12 +1,14 @@
 package reports
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -102,14 +104,14 @@ const minDataPixels = 30
 
 // Every report opens in headless Chromium from file:// with no console
 // error, no exception and no network request, and every chart it should
-// have is drawn with data in it.
+// have is drawn with data in it. A broken page shows the check can fail.
 func TestHTMLPagesInBrowser(t *testing.T) {
 	browser := findBrowser()
 	if browser == "" {
 		t.Skip("no Chromium found (/usr/bin/chromium, chromium or google-chrome on PATH, or $CHROMIUM): apt-get install chromium")
 	}
 	started := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(browser),
@@ -130,90 +132,126 @@ func TestHTMLPagesInBrowser(t *testing.T) {
 	}
 	shots := os.Getenv(ScreenshotsEnv)
 	dir := t.TempDir()
-	for name, page := range htmlPages(t) {
+	pages := htmlPages(t)
+	for name, page := range pages {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".html")
-			if err := os.WriteFile(path, page, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			var mu sync.Mutex
-			var problems []string
-			problem := func(format string, a ...any) {
-				mu.Lock()
-				defer mu.Unlock()
-				problems = append(problems, fmt.Sprintf(format, a...))
-			}
-			// The listener sees every event from the tab's start: runtime, log
-			// and network are enabled by chromedp.
-			tab, closeTab := chromedp.NewContext(browserCtx, chromedp.WithListener(func(ev any) {
-				switch ev := ev.(type) {
-				case *runtime.EventExceptionThrown:
-					d := ev.ExceptionDetails
-					msg := d.Text
-					if d.Exception != nil {
-						msg += " " + d.Exception.Description
-					}
-					problem("JS exception at %d:%d: %s", d.LineNumber+1, d.ColumnNumber+1, msg)
-				case *runtime.EventConsoleAPICalled:
-					switch ev.Type {
-					case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert, runtime.ConsoleAPICalledTypeWarning:
-						var args []string
-						for _, a := range ev.Args {
-							args = append(args, string(a.Value)+a.Description)
-						}
-						problem("console %s: %s", ev.Type, strings.Join(args, " "))
-					}
-				case *cdplog.EventEntryAdded:
-					if l := ev.Entry.Level; l == cdplog.EntryLevelError || l == cdplog.EntryLevelWarning {
-						problem("browser log %s: %s %s", l, ev.Entry.Text, ev.Entry.URL)
-					}
-				case *network.EventRequestWillBeSent:
-					if u := ev.Request.URL; !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
-						problem("network request: %s", u)
-					}
-				}
-			}))
-			defer closeTab()
-			want, _ := json.Marshal(append([]string{}, htmlCharts[name]...))
-			err := chromedp.Do(tab, chromedp.Navigate("file://"+path), chromedp.WaitReady(chromedp.CSS("footer")))
-			if err != nil {
-				t.Fatalf("opening the page: %v", err)
-			}
-			got, err := chromedp.Run(tab, chromedp.Evaluate[pageCheck](fmt.Sprintf(checkScript, want)))
-			if err != nil {
-				t.Fatalf("inspecting the page: %v", err)
-			}
-			mu.Lock()
-			for _, p := range problems {
-				t.Error(p)
-			}
-			mu.Unlock()
-			if len(got.Drawn) != len(htmlCharts[name]) {
-				t.Errorf("charts drawn: %v, want %v", got.Drawn, htmlCharts[name])
-			}
-			for _, id := range htmlCharts[name] {
-				switch c := got.Charts[id]; {
-				case !c.Present:
-					t.Errorf("chart %s: missing", id)
-				case !c.Canvas:
-					t.Errorf("chart %s: no canvas drawn", id)
-				case c.Data < minDataPixels:
-					t.Errorf("chart %s: empty: %d pixels painted, %d of them data (per series %v)", id, c.Painted, c.Data, c.Series)
-				}
-			}
-			if name == "check" && (got.Open == 0 || got.Closed == 0 || got.Curls == 0) {
-				t.Errorf("check page: %d clauses open, %d closed, %d curl commands shown; want FAIL/WARN open with their curl, the rest closed", got.Open, got.Closed, got.Curls)
-			}
+			shot := ""
 			if shots != "" {
-				png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
-				if err == nil {
-					err = os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-				}
-				if err != nil {
-					t.Errorf("screenshot: %v", err)
-				}
+				shot = filepath.Join(shots, name+".png")
+			}
+			for _, p := range openInBrowser(t, browserCtx, filepath.Join(dir, name+".html"), page, htmlCharts[name], shot) {
+				t.Error(p)
 			}
 		})
 	}
-	t.Logf("%s: four pages checked in %s", browser, time.Since(started).Round(time.Millisecond))
+	t.Run("a broken page fails", func(t *testing.T) {
+		// The load page with a chart whose data is all gaps, an error on the
+		// console, an exception and an image from the network.
+		run, tl := htmlLoadSample(t)
+		p := loadPage(run, tl, "v-test")
+		for i := range p.Charts {
+			if p.Charts[i].ID == "tokens-over-time" {
+				for j := range p.Charts[i].Series {
+					p.Charts[i].Series[j].Values = make([]*float64, len(p.Charts[i].X))
+				}
+			}
+		}
+		var b bytes.Buffer
+		if err := writeHTML(&b, p); err != nil {
+			t.Fatal(err)
+		}
+		page := strings.Replace(b.String(), "</body>", `<script>console.error("boom")</script><script>throw new Error("kaput")</script><img src="http://127.0.0.1:9/x.png"></body>`, 1)
+		problems := strings.Join(openInBrowser(t, browserCtx, filepath.Join(dir, "broken.html"), []byte(page), htmlCharts["load"], ""), "\n")
+		for _, want := range []string{"console error: boom", "JS exception", "kaput", "network request: http://127.0.0.1:9/x.png", "chart tokens-over-time: empty"} {
+			if !strings.Contains(problems, want) {
+				t.Errorf("the check missed %q; it found:\n%s", want, problems)
+			}
+		}
+	})
+	t.Logf("%s: %d pages checked in %s", browser, len(pages)+1, time.Since(started).Round(time.Millisecond))
+}
+
+// openInBrowser opens a page in a new tab of the browser and returns what
+// is wrong with it: an exception, a console error or warning, a browser log
+// error, a request to the network, a chart of wantCharts missing or empty, a
+// check page without open evidence. It saves a screenshot when shot is set.
+func openInBrowser(t *testing.T, browserCtx context.Context, path string, page []byte, wantCharts []string, shot string) []string {
+	t.Helper()
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var problems []string
+	problem := func(format string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		problems = append(problems, fmt.Sprintf(format, a...))
+	}
+	// The listener sees every event from the tab's start: runtime, log and
+	// network are enabled by chromedp.
+	tab, closeTab := chromedp.NewContext(browserCtx, chromedp.WithListener(func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			problem("JS exception at %d:%d: %s", d.LineNumber+1, d.ColumnNumber+1, msg)
+		case *runtime.EventConsoleAPICalled:
+			switch ev.Type {
+			case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert, runtime.ConsoleAPICalledTypeWarning:
+				var args []string
+				for _, a := range ev.Args {
+					args = append(args, strings.Trim(string(a.Value), `"`)+a.Description)
+				}
+				problem("console %s: %s", ev.Type, strings.Join(args, " "))
+			}
+		case *cdplog.EventEntryAdded:
+			if l := ev.Entry.Level; l == cdplog.EntryLevelError || l == cdplog.EntryLevelWarning {
+				problem("browser log %s: %s %s", l, ev.Entry.Text, ev.Entry.URL)
+			}
+		case *network.EventRequestWillBeSent:
+			if u := ev.Request.URL; !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
+				problem("network request: %s", u)
+			}
+		}
+	}))
+	defer closeTab()
+	if err := chromedp.Do(tab, chromedp.Navigate("file://"+path), chromedp.WaitReady(chromedp.CSS("footer"))); err != nil {
+		t.Fatalf("opening %s: %v", path, err)
+	}
+	want, _ := json.Marshal(append([]string{}, wantCharts...))
+	got, err := chromedp.Run(tab, chromedp.Evaluate[pageCheck](fmt.Sprintf(checkScript, want)))
+	if err != nil {
+		t.Fatalf("inspecting %s: %v", path, err)
+	}
+	if shot != "" {
+		png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(shot, png, 0o644)
+		}
+		if err != nil {
+			t.Errorf("screenshot: %v", err)
+		}
+	}
+	if len(got.Drawn) != len(wantCharts) {
+		problem("charts drawn: %v, want %v", got.Drawn, wantCharts)
+	}
+	for _, id := range wantCharts {
+		switch c := got.Charts[id]; {
+		case !c.Present:
+			problem("chart %s: missing", id)
+		case !c.Canvas:
+			problem("chart %s: no canvas drawn", id)
+		case c.Data < minDataPixels:
+			problem("chart %s: empty: %d pixels painted, %d of them data (per series %v)", id, c.Painted, c.Data, c.Series)
+		}
+	}
+	if strings.HasSuffix(path, "check.html") && (got.Open == 0 || got.Closed == 0 || got.Curls == 0) {
+		problem("check page: %d clauses open, %d closed, %d curl commands shown; want FAIL/WARN open with their curl, the rest closed", got.Open, got.Closed, got.Curls)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Clone(problems)
 }

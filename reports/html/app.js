@@ -11,6 +11,7 @@
   }
   function ms(v) {
     if (v == null) return "–";
+    if (v === 0) return "0";
     if (v >= 1000) return trim(v / 1000, 2) + " s";
     if (v >= 10) return trim(v, 0) + " ms";
     if (v >= 1) return trim(v, 1) + " ms";
