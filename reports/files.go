@@ -27,13 +27,22 @@ func WriteFiles(c *Conformance, jsonPath, junitPath, markdownPath string) error 
 		if o.path == "" {
 			continue
 		}
-		var b bytes.Buffer
-		if err := o.write(&b, c); err != nil {
-			return fmt.Errorf("cannot render the %s for %s: %v", o.kind, o.path, err)
+		if err := writeReportFile(o.path, o.kind, func(w io.Writer) error { return o.write(w, c) }); err != nil {
+			return err
 		}
-		if err := writeAtomic(o.path, b.Bytes()); err != nil {
-			return fmt.Errorf("cannot write the %s to %s: %v", o.kind, o.path, reason(err))
-		}
+	}
+	return nil
+}
+
+// writeReportFile renders a report with write and puts it at path whole or
+// not at all; kind names it in the errors.
+func writeReportFile(path, kind string, write func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return fmt.Errorf("cannot render the %s for %s: %v", kind, path, err)
+	}
+	if err := writeAtomic(path, b.Bytes()); err != nil {
+		return fmt.Errorf("cannot write the %s to %s: %v", kind, path, reason(err))
 	}
 	return nil
 }

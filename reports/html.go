@@ -145,14 +145,7 @@ func writeHTML(w io.Writer, p *htmlPage) error {
 
 // writeHTMLFile writes a page to path whole or not at all.
 func writeHTMLFile(path string, p *htmlPage) error {
-	var b bytes.Buffer
-	if err := writeHTML(&b, p); err != nil {
-		return fmt.Errorf("cannot render the HTML report for %s: %v", path, err)
-	}
-	if err := writeAtomic(path, b.Bytes()); err != nil {
-		return fmt.Errorf("cannot write the HTML report to %s: %v", path, reason(err))
-	}
-	return nil
+	return writeReportFile(path, "HTML report", func(w io.Writer) error { return writeHTML(w, p) })
 }
 
 // verdictClass is the CSS class that colours a verdict word.

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -148,12 +147,5 @@ func WriteRatelimitJSON(w io.Writer, f *ratelimit.Findings) error {
 
 // WriteRatelimitJSONFile writes the findings to path whole or not at all.
 func WriteRatelimitJSONFile(path string, f *ratelimit.Findings) error {
-	var b bytes.Buffer
-	if err := WriteRatelimitJSON(&b, f); err != nil {
-		return fmt.Errorf("cannot render the findings for %s: %v", path, err)
-	}
-	if err := writeAtomic(path, b.Bytes()); err != nil {
-		return fmt.Errorf("cannot write the findings to %s: %v", path, reason(err))
-	}
-	return nil
+	return writeReportFile(path, "findings", func(w io.Writer) error { return WriteRatelimitJSON(w, f) })
 }
