@@ -97,12 +97,15 @@ func ratelimitCallsChart(f *ratelimit.Findings) *htmlChart {
 	n := len(chat)
 	x := make([]float64, n)
 	window, served, refused, other := make([]*float64, n), make([]*float64, n), make([]*float64, n), make([]*float64, n)
+	inWindow, oldest := 0, 0 // served calls in (c.Sent-W, c.Sent]; the first call still in it
 	for i, c := range chat {
 		x[i] = c.Sent.Sub(origin).Seconds()
-		inWindow := 0
-		for _, d := range chat[:i+1] {
-			if d.Accepted() && c.Sent.Sub(d.Sent) < f.Expect.Window {
-				inWindow++
+		if c.Accepted() {
+			inWindow++
+		}
+		for ; c.Sent.Sub(chat[oldest].Sent) >= f.Expect.Window; oldest++ {
+			if chat[oldest].Accepted() {
+				inWindow--
 			}
 		}
 		y := num(float64(inWindow))

@@ -206,3 +206,26 @@ func TestHTMLFileWrittenWholeAndNeverOverADirectory(t *testing.T) {
 		t.Errorf("writing over a directory: %v", err)
 	}
 }
+
+// Text from a target is shown, never run: in the page and in the chart data.
+func TestHTMLEscapesWhatTheTargetSent(t *testing.T) {
+	hostile := `</script><script>alert(1)</script><img src=x onerror=alert(2)>`
+	c := sampleConformance(false)
+	c.Clauses[0].Detail = hostile
+	c.Clauses[0].Specs[0].Detail = hostile
+	var b bytes.Buffer
+	if err := WriteConformanceHTML(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	run, tl := htmlLoadSample(t)
+	run.Result.Summary.Errors = append(run.Result.Summary.Errors, hostile)
+	run.Result.Summary.ErrorClasses[hostile] = 1
+	if err := WriteLoadHTML(&b, run, tl, "v-test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"<script>alert", "<img src=x"} {
+		if strings.Contains(b.String(), raw) {
+			t.Errorf("the page carries %q unescaped", raw)
+		}
+	}
+}
