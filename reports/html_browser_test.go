@@ -20,8 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// ScreenshotsEnv names a directory where the browser test saves a full-page
-// PNG of each report, to look at.
+// ScreenshotsEnv names a directory where the browser test saves each report
+// and a full-page PNG of it, to look at.
 const ScreenshotsEnv = "CARPATHIAN_HTML_SCREENSHOTS"
 
 // findBrowser is Chromium where Debian's package puts it, or a Chromium or
@@ -138,6 +138,9 @@ func TestHTMLPagesInBrowser(t *testing.T) {
 			shot := ""
 			if shots != "" {
 				shot = filepath.Join(shots, name+".png")
+				if err := os.WriteFile(filepath.Join(shots, name+".html"), page, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			for _, p := range openInBrowser(t, browserCtx, filepath.Join(dir, name+".html"), page, htmlCharts[name], shot) {
 				t.Error(p)

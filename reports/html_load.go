@@ -51,7 +51,14 @@ func loadPage(run *LoadRun, tl *load.Timeline, toolVersion string) *htmlPage {
 	if tl != nil {
 		buckets := tl.Buckets()
 		width := tl.Width()
-		charts := []htmlChart{loadLatencyChart(buckets), loadStatusChart(buckets, width)}
+		// Calls are placed by send time, tokens by answer time: the slices
+		// after the last send hold only answers, and would show the rate of
+		// calls fall to nothing.
+		sent := buckets
+		for len(sent) > 1 && sent[len(sent)-1].Requests == 0 {
+			sent = sent[:len(sent)-1]
+		}
+		charts := []htmlChart{loadLatencyChart(sent), loadStatusChart(sent, width)}
 		if s.Chat {
 			charts = append(charts, loadTokenChart(buckets, width))
 		}
@@ -242,7 +249,9 @@ func loadStatusChart(buckets []load.TimelineBucket, width time.Duration) htmlCha
 	for i, class := range load.SortedKeys(classes) {
 		v := make([]*float64, len(buckets))
 		for j, b := range buckets {
-			v[j] = perSecond(b.ErrorClasses[class])
+			if n := b.ErrorClasses[class]; n > 0 { // points only where the class was seen
+				v[j] = perSecond(n)
+			}
 		}
 		series = append(series, htmlSeries{Label: "error: " + class, Color: palette[(i+len(codes))%len(palette)], Style: "points", Values: v})
 	}
