@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// renderers are the four outputs; every one must keep keys out.
+// renderers are the outputs of a check run; every one must keep keys out.
 var renderers = map[string]func(io.Writer, *Conformance) error{
-	"table": WriteTable, "json": WriteJSON, "junit": WriteJUnit, "markdown": WriteMarkdown,
+	"table": WriteTable, "json": WriteJSON, "junit": WriteJUnit, "markdown": WriteMarkdown, "html": WriteConformanceHTML,
 }
 
 func TestNoRendererShowsAFullKey(t *testing.T) {
