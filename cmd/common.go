@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/output"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/reports"
@@ -59,8 +60,8 @@ type requestFlags struct {
 
 func (r *requestFlags) define(fs *FlagSet) {
 	fs.StringVar(&r.prompt, "prompt", "Say hi.", "the user message of every chat call")
-	fs.StringVar(&r.promptsFile, "prompts-file", "", "file of prompts, one per line (plain text or a JSON message list), sampled per call")
-	fs.StringVar(&r.bodyFile, "body-file", "", "a recorded chat request body (JSON), sent as it is")
+	fs.StringVar(&r.promptsFile, "prompts-file", "", "`FILE` of prompts, one per line (plain text or a JSON message list), sampled per call")
+	fs.StringVar(&r.bodyFile, "body-file", "", "a `FILE` holding a recorded chat request body (JSON), sent as it is")
 	fs.IntVar(&r.maxTokens, "max-tokens", 16, "max_tokens of each chat call (0 leaves it out: cost then unbounded)")
 	fs.StringVar(&r.path, "path", "chat", "what to call: chat, models, or a path under the root such as /chat or /v1/completions")
 }
@@ -158,7 +159,7 @@ func (c *costFlags) affordable(what string, calls, tokens int64, tokensBounded b
 // checkWritable checks, before any request, that every output can be written.
 func checkWritable(paths ...string) error {
 	for _, p := range paths {
-		if err := reports.CheckWritable(p); err != nil {
+		if err := output.CheckWritable(p); err != nil {
 			return err
 		}
 	}

@@ -109,11 +109,11 @@ func TestRunOutputsDecodeWithVegeta(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "results.bin")
 	html := filepath.Join(dir, "plot.html")
-	out, err := FileOutput(bin, BinaryOutput)
+	out, err := FileOutput(bin, io.Discard, BinaryOutput)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := FileOutput(html, func(w io.Writer) Sink { return PlotOutput(w, "test") })
+	pl, err := FileOutput(html, io.Discard, func(w io.Writer) Sink { return PlotOutput(w, "test") })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,9 +143,9 @@ func writeHTML(w io.Writer, p *htmlPage) error {
 	})
 }
 
-// writeHTMLFile writes a page to path whole or not at all.
-func writeHTMLFile(path string, p *htmlPage) error {
-	return writeReportFile(path, "HTML report", func(w io.Writer) error { return writeHTML(w, p) })
+// writeHTMLFile writes a page to path with WriteFile ("-" is stdout).
+func writeHTMLFile(path string, stdout io.Writer, p *htmlPage) error {
+	return WriteFile(path, stdout, "HTML report", func(w io.Writer) error { return writeHTML(w, p) })
 }
 
 // verdictClass is the CSS class that colours a verdict word.

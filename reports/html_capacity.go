@@ -18,9 +18,9 @@ func WriteCapacityHTML(w io.Writer, res *capacity.Result, method, target, toolVe
 	return writeHTML(w, capacityPage(res, method, target, toolVersion, exitCode))
 }
 
-// WriteCapacityHTMLFile writes the page to path whole or not at all.
-func WriteCapacityHTMLFile(path string, res *capacity.Result, method, target, toolVersion string, exitCode int) error {
-	return writeHTMLFile(path, capacityPage(res, method, target, toolVersion, exitCode))
+// WriteCapacityHTMLFile writes the page to path with WriteFile.
+func WriteCapacityHTMLFile(path string, stdout io.Writer, res *capacity.Result, method, target, toolVersion string, exitCode int) error {
+	return writeHTMLFile(path, stdout, capacityPage(res, method, target, toolVersion, exitCode))
 }
 
 func capacityPage(res *capacity.Result, method, target, toolVersion string, exitCode int) *htmlPage {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // htmlClause is one clause of the check page, collapsible: its verdict in
@@ -29,16 +31,16 @@ type htmlExchange struct {
 // WriteConformanceHTML writes the check run as one self-contained page: the
 // verdict counts, then every clause, collapsible, with its specs, evidence
 // and curl commands (FAIL and WARN open).
-func WriteConformanceHTML(w io.Writer, c *Conformance) error {
+func WriteConformanceHTML(w io.Writer, c *results.Conformance) error {
 	return writeHTML(w, conformancePage(c))
 }
 
-// WriteConformanceHTMLFile writes the page to path whole or not at all.
-func WriteConformanceHTMLFile(path string, c *Conformance) error {
-	return writeHTMLFile(path, conformancePage(c))
+// WriteConformanceHTMLFile writes the page to path with WriteFile.
+func WriteConformanceHTMLFile(path string, stdout io.Writer, c *results.Conformance) error {
+	return writeHTMLFile(path, stdout, conformancePage(c))
 }
 
-func conformancePage(c *Conformance) *htmlPage {
+func conformancePage(c *results.Conformance) *htmlPage {
 	p := &htmlPage{
 		Kind:    "check",
 		Title:   "carpathian-conform check",
@@ -50,9 +52,9 @@ func conformancePage(c *Conformance) *htmlPage {
 		p.Verdict += " (interrupted)"
 		p.Meta = append(p.Meta, "Interrupted: the run was stopped before every spec ran; the verdicts cover only what ran.")
 	}
-	counts := CountVerdicts(c.Clauses)
+	counts := results.CountVerdicts(c.Clauses)
 	var tiles []htmlTile
-	for _, v := range Verdicts {
+	for _, v := range results.Verdicts {
 		tiles = append(tiles, htmlTile{Label: string(v), Value: fmt.Sprint(counts[v]), Class: tileClass(string(v), counts[v])})
 	}
 	p.Sections = append(p.Sections, htmlSection{Title: "Verdicts", Note: countsLine(c), Tiles: tiles})

@@ -21,9 +21,9 @@ func WriteLoadHTML(w io.Writer, run *LoadRun, tl *load.Timeline, toolVersion str
 	return writeHTML(w, loadPage(run, tl, toolVersion))
 }
 
-// WriteLoadHTMLFile writes the page to path whole or not at all.
-func WriteLoadHTMLFile(path string, run *LoadRun, tl *load.Timeline, toolVersion string) error {
-	return writeHTMLFile(path, loadPage(run, tl, toolVersion))
+// WriteLoadHTMLFile writes the page to path with WriteFile.
+func WriteLoadHTMLFile(path string, stdout io.Writer, run *LoadRun, tl *load.Timeline, toolVersion string) error {
+	return writeHTMLFile(path, stdout, loadPage(run, tl, toolVersion))
 }
 
 func loadPage(run *LoadRun, tl *load.Timeline, toolVersion string) *htmlPage {

@@ -17,9 +17,9 @@ func WriteRatelimitHTML(w io.Writer, f *ratelimit.Findings, toolVersion string) 
 	return writeHTML(w, ratelimitPage(f, toolVersion))
 }
 
-// WriteRatelimitHTMLFile writes the page to path whole or not at all.
-func WriteRatelimitHTMLFile(path string, f *ratelimit.Findings, toolVersion string) error {
-	return writeHTMLFile(path, ratelimitPage(f, toolVersion))
+// WriteRatelimitHTMLFile writes the page to path with WriteFile.
+func WriteRatelimitHTMLFile(path string, stdout io.Writer, f *ratelimit.Findings, toolVersion string) error {
+	return writeHTMLFile(path, stdout, ratelimitPage(f, toolVersion))
 }
 
 func ratelimitPage(f *ratelimit.Findings, toolVersion string) *htmlPage {

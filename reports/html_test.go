@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -202,7 +203,7 @@ func TestCheckHTMLContent(t *testing.T) {
 
 func TestHTMLFileWrittenWholeAndNeverOverADirectory(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteConformanceHTMLFile(dir, sampleConformance(false)); err == nil || !strings.Contains(err.Error(), "directory") {
+	if err := WriteConformanceHTMLFile(dir, io.Discard, sampleConformance(false)); err == nil || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("writing over a directory: %v", err)
 	}
 }

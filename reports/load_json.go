@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -189,14 +188,9 @@ func WriteLoadJSON(w io.Writer, doc *LoadJSON) error {
 	return enc.Encode(doc)
 }
 
-// WriteLoadJSONFile writes the summary to path, atomically like every report
-// file, so an interrupted write never leaves half a document.
-func WriteLoadJSONFile(path string, doc *LoadJSON) error {
-	var b bytes.Buffer
-	if err := WriteLoadJSON(&b, doc); err != nil {
-		return err
-	}
-	return writeAtomic(path, b.Bytes())
+// WriteLoadJSONFile writes the summary to path with WriteFile.
+func WriteLoadJSONFile(path string, stdout io.Writer, doc *LoadJSON) error {
+	return WriteFile(path, stdout, "JSON report", func(w io.Writer) error { return WriteLoadJSON(w, doc) })
 }
 
 func loadJSONLatencies(l load.Latencies) LoadJSONLatencies {

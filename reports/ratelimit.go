@@ -145,7 +145,7 @@ func WriteRatelimitJSON(w io.Writer, f *ratelimit.Findings) error {
 	return enc.Encode(f)
 }
 
-// WriteRatelimitJSONFile writes the findings to path whole or not at all.
-func WriteRatelimitJSONFile(path string, f *ratelimit.Findings) error {
-	return writeReportFile(path, "findings", func(w io.Writer) error { return WriteRatelimitJSON(w, f) })
+// WriteRatelimitJSONFile writes the findings to path with WriteFile.
+func WriteRatelimitJSONFile(path string, stdout io.Writer, f *ratelimit.Findings) error {
+	return WriteFile(path, stdout, "findings", func(w io.Writer) error { return WriteRatelimitJSON(w, f) })
 }
