@@ -30,14 +30,9 @@ type htmlExchange struct {
 
 // WriteConformanceHTML writes the check run as one self-contained page: the
 // verdict counts, then every clause, collapsible, with its specs, evidence
-// and curl commands (FAIL and WARN open).
+// and curl commands (FAIL and WARN open). WriteFiles writes it to a file.
 func WriteConformanceHTML(w io.Writer, c *results.Conformance) error {
 	return writeHTML(w, conformancePage(c))
-}
-
-// WriteConformanceHTMLFile writes the page to path with WriteFile.
-func WriteConformanceHTMLFile(path string, stdout io.Writer, c *results.Conformance) error {
-	return writeHTMLFile(path, stdout, conformancePage(c))
 }
 
 func conformancePage(c *results.Conformance) *htmlPage {
