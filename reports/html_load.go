@@ -58,9 +58,9 @@ func loadPage(run *LoadRun, tl *load.Timeline, toolVersion string) *htmlPage {
 		for len(sent) > 1 && sent[len(sent)-1].Requests == 0 {
 			sent = sent[:len(sent)-1]
 		}
-		charts := []htmlChart{loadLatencyChart(sent), loadStatusChart(sent, width)}
+		charts := []htmlChart{loadLatencyChart(sent), loadStatusChart(whole(sent, width, s.Latest.Sub(tl.Origin())), width)}
 		if s.Chat {
-			charts = append(charts, loadTokenChart(buckets, width))
+			charts = append(charts, loadTokenChart(whole(buckets, width, s.End.Sub(tl.Origin())), width))
 		}
 		if d := loadDistributionChart(tl.Distribution(DistributionBins)); d != nil {
 			charts = append(charts, *d)
@@ -168,6 +168,16 @@ func nonZero(n uint64, class string) string {
 		return ""
 	}
 	return class
+}
+
+// whole leaves out a last slice that the run covered for less than half its
+// width (up to until): its calls or tokens per second would read as a fall.
+// The tables still count them.
+func whole(buckets []load.TimelineBucket, width, until time.Duration) []load.TimelineBucket {
+	if n := len(buckets); n > 1 && until-buckets[n-1].Start < width/2 {
+		return buckets[:n-1]
+	}
+	return buckets
 }
 
 // bucketSeconds is a timeline's x axis: each bucket's start, in seconds.

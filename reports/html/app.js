@@ -75,11 +75,12 @@
         ctx.beginPath(); ctx.moveTo(x, b.top); ctx.lineTo(x, b.top + b.height); ctx.stroke();
         ctx.fillText(m.label, x + 4 * dpr, b.top + 12 * dpr);
       });
+      ctx.textAlign = "right"; // the label at the right end, clear of the axis
       (spec.yMarks || []).forEach(function (m) {
         var y = Math.round(u.valToPos(m.at, "y", true));
         ctx.strokeStyle = ctx.fillStyle = m.color;
         ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
-        ctx.fillText(m.label, b.left + 4 * dpr, y - 4 * dpr);
+        ctx.fillText(m.label, b.left + b.width - 4 * dpr, y - 4 * dpr);
       });
       ctx.restore();
     };
