@@ -48,8 +48,7 @@ func loadPage(run *LoadRun, tl *load.Timeline, toolVersion string) *htmlPage {
 		}
 		p.Sections = append(p.Sections, htmlSection{Title: "Thresholds", Table: t})
 	}
-	if tl != nil {
-		buckets := tl.Buckets()
+	if buckets := timelineBuckets(tl); len(buckets) > 0 { // nothing to draw when no call was made
 		width := tl.Width()
 		// Calls are placed by send time, tokens by answer time: the slices
 		// after the last send hold only answers, and would show the rate of
@@ -168,6 +167,13 @@ func nonZero(n uint64, class string) string {
 		return ""
 	}
 	return class
+}
+
+func timelineBuckets(tl *load.Timeline) []load.TimelineBucket {
+	if tl == nil {
+		return nil
+	}
+	return tl.Buckets()
 }
 
 // whole leaves out a last slice that the run covered for less than half its

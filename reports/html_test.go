@@ -222,3 +222,21 @@ func TestHTMLEscapesWhatTheTargetSent(t *testing.T) {
 		}
 	}
 }
+
+// A run that made no call (every slot missed, stopped at once) has no chart
+// to draw, and its page says so in its tables rather than failing.
+func TestLoadHTMLWithoutCalls(t *testing.T) {
+	p, err := load.Constant(1, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := load.Plan{Root: target.MustParseBaseURL("http://127.0.0.1:8080/ai/v1"), Path: target.PathChat, Keys: []string{testKey}, Profile: p}
+	run := &LoadRun{Result: &load.Result{Plan: plan, Summary: load.NewMetrics(1).Summary()}, ExitCode: 3}
+	var b bytes.Buffer
+	if err := WriteLoadHTML(&b, run, load.NewTimeline(time.Now(), time.Second), "v-test"); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.String(); strings.Contains(s, "chart-data") || !strings.Contains(s, "Latency by outcome") {
+		t.Error("a page without calls should have its tables and no chart")
+	}
+}
