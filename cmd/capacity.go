@@ -56,9 +56,9 @@ func (f *capacityFlags) define(fs *FlagSet) {
 	fs.Lookup("warmup").DefValue = f.warmup.String()
 	fs.Var(&f.precision, "precision", "bisect until the first rate that missed is within this percentage above the last that met")
 	fs.Lookup("precision").DefValue = f.precision.String()
-	fs.StringVar(&f.jsonPath, "json", "", "write the steps and the answer as JSON to `FILE`")
-	fs.StringVar(&f.outputPath, "output", "", "write every call of every step in vegeta's binary format to `FILE` (vegeta report/plot read it)")
-	fs.StringVar(&f.htmlPath, "html", "", "write a self-contained HTML report to `FILE`: the answer, offered against served rate and latency by step, the knee")
+	fs.OutputVar(&f.jsonPath, "json", "write the steps and the answer as JSON to `FILE`")
+	fs.OutputVar(&f.outputPath, "output", "write every call of every step in vegeta's binary format to `FILE` (vegeta report/plot read it)")
+	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: the answer, offered against served rate and latency by step, the knee")
 }
 
 // capacityCommand finds the highest rate that meets an SLO.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 	"github.com/carpathian-ai/carpathian-conform/suites"
@@ -45,10 +47,10 @@ func (f *checkFlags) define(fs *FlagSet) {
 	fs.StringVar(&f.labelFilter, "label-filter", "", "run only the specs matching this Ginkgo label `FILTER`, e.g. 'area:route || level:must'")
 	fs.Var(&f.focus, "focus", "run only the specs whose text matches this `REGEXP` (repeatable)")
 	fs.BoolVar(&f.list, "list", false, "list clauses and specs with their cost, then exit: no request is sent")
-	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&f.jsonPath, "json", "", "write the JSON report to `FILE`")
-	fs.StringVar(&f.markdown, "markdown", "", "write a Markdown report to `FILE`")
-	fs.StringVar(&f.html, "html", "", "write a self-contained HTML report to `FILE`: every clause, collapsible, with its verdict, evidence and curl")
+	fs.OutputVar(&f.junit, "junit", "write a JUnit XML report to `FILE`")
+	fs.OutputVar(&f.jsonPath, "json", "write the JSON report to `FILE`")
+	fs.OutputVar(&f.markdown, "markdown", "write a Markdown report to `FILE`")
+	fs.OutputVar(&f.html, "html", "write a self-contained HTML report to `FILE`: every clause, collapsible, with its verdict, evidence and curl")
 	fs.PositiveDuration(&f.timeout, "timeout", target.DefaultTimeout, "per-call timeout")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "refuse to run if the specs may need more calls than this (0: no cap)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show Ginkgo's spec-by-spec output")
@@ -66,6 +68,15 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		cfg.Status = env.Stderr
 	}
 	if f.baseURL == "" {
+		var keyErr error
+		fs.VisitAll(func(fl *pflag.Flag) {
+			if isKeyFlag(fl.Name) && fl.Value.String() != "" && keyErr == nil {
+				keyErr = keyWithoutBaseURL(fl.Name)
+			}
+		})
+		if keyErr != nil {
+			return Usagef("check: %v", keyErr)
+		}
 		embeddedLimit := target.Limit{}
 		if fs.Given("rate-limit") {
 			embeddedLimit = f.limit

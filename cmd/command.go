@@ -3,7 +3,6 @@ package cmd
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -37,10 +36,18 @@ func (c command) cobra() *cobra.Command {
 	fs := &FlagSet{cc.Flags()}
 	if c.define != nil {
 		c.define(fs)
+		acceptYesNo(fs.FlagSet)
 	}
-	cc.RunE = func(*cobra.Command, []string) error {
-		if err := applyEnvironment(fs, c.name); err != nil {
+	cc.RunE = func(cc *cobra.Command, _ []string) error {
+		if c.define == nil { // a command without flags has nothing to configure
+			return c.run(fs)
+		}
+		sources, err := resolve(fs, c.name, allCommandFlags(cc.Root()))
+		if err != nil {
 			return err
+		}
+		if show, _ := fs.GetBool("print-config"); show {
+			return printConfig(cc.OutOrStdout(), fs, c.name, sources)
 		}
 		return c.run(fs)
 	}
@@ -66,11 +73,15 @@ func newRoot(env Env) *cobra.Command {
 	root := checkCommand(env).cobra()
 	root.Use, root.Short = "carpathian-conform", ""
 	root.Args = unknownCommand
+	defineConfigFlags(root.PersistentFlags())
+	acceptYesNo(root.PersistentFlags())
 	root.Version = Version
 	root.SetVersionTemplate("carpathian-conform {{.Version}}\n")
 	for _, c := range subcommands(env) {
 		root.AddCommand(c.cobra())
 	}
+	root.AddCommand(completionCommand(env))
+	registerValueCompletions(root)
 	root.SilenceErrors, root.SilenceUsage = true, true // exitCode reports, in one line
 	root.SetFlagErrorFunc(flagError)
 	root.SetHelpFunc(writeHelp)
@@ -129,8 +140,6 @@ func flagError(c *cobra.Command, err error) error {
 func describeValueError(err error) string {
 	var num *strconv.NumError
 	switch {
-	case errors.As(err, &num) && num.Func == "ParseBool":
-		return "not true or false"
 	case errors.As(err, &num) && errors.Is(num.Err, strconv.ErrRange):
 		return "out of range"
 	case errors.As(err, &num):
@@ -143,31 +152,8 @@ func describeValueError(err error) string {
 // the environment; cobra's own --help and --version are not.
 func hasEnvTwin(f *pflag.Flag) bool { return f.Name != "help" && f.Name != "version" }
 
-// applyEnvironment sets each flag not given on the command line from its
-// CARPATHIAN_* variable, if set.
-func applyEnvironment(fs *FlagSet, command string) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || !hasEnvTwin(f) {
-			return
-		}
-		v, ok := os.LookupEnv(EnvName(f.Name))
-		if !ok {
-			return
-		}
-		if e := fs.Set(f.Name, v); e != nil {
-			var invalid *pflag.InvalidValueError
-			if errors.As(e, &invalid) {
-				e = errors.New(describeValueError(invalid.Unwrap()))
-			}
-			err = Usagef("%s: %s=%q: %v", command, EnvName(f.Name), redactIfKey(f.Name, v), e)
-		}
-	})
-	return err
-}
-
 func redactIfKey(name, v string) string {
-	if strings.HasSuffix(name, "key") {
+	if isKeyFlag(name) {
 		return "…"
 	}
 	return v

@@ -34,13 +34,19 @@ func (t *targetFlags) define(fs *FlagSet, baseURLUsage, keyUsage string) {
 func (t *targetFlags) embedded() (bool, error) {
 	switch {
 	case strings.TrimSpace(t.baseURL) == "" && len(t.keys) > 0:
-		return false, fmt.Errorf("--api-key without --base-url: the embedded server has its own keys; give --base-url too")
+		return false, keyWithoutBaseURL("api-key")
 	case strings.TrimSpace(t.baseURL) == "":
 		return true, nil
 	case len(t.keys) == 0:
 		return false, fmt.Errorf("--api-key is required with --base-url (or set %s)", EnvName("api-key"))
 	}
 	return false, nil
+}
+
+// keyWithoutBaseURL refuses a key given for the embedded server, which
+// would silently be ignored.
+func keyWithoutBaseURL(flag string) error {
+	return fmt.Errorf("--%s without --base-url: the embedded server has its own keys; give --base-url too", flag)
 }
 
 // root is the target's root from --base-url.

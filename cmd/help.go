@@ -56,7 +56,7 @@ func writeHelp(c *cobra.Command, _ []string) {
 			usage += " (default " + f.DefValue + ")"
 		}
 		if env && hasEnvTwin(f) {
-			usage += " [$" + EnvName(f.Name) + "]"
+			usage += " [$" + envName(commandName(c), f) + "]"
 		}
 		for _, l := range reports.Wrap(usage, reports.TableWidth-len(helpIndent)) {
 			fmt.Fprintln(w, helpIndent+l)
@@ -99,7 +99,10 @@ Usage:
   carpathian-conform capacity --base-url URL --api-key KEY --slo 'p95<3s,success>=99%%'
 
 Without --base-url, check runs against an embedded reference server.
-Every flag can also be set as CARPATHIAN_<FLAG>, e.g. CARPATHIAN_API_KEY.
+Every flag can also be set as CARPATHIAN_<FLAG>, e.g. CARPATHIAN_API_KEY; a report path as
+CARPATHIAN_<COMMAND>_<FLAG>, e.g. CARPATHIAN_LOAD_JSON. --config FILE --profile NAME reads
+flags from a YAML profile; the command line wins over the environment, the environment over
+the profile. --print-config shows where each value came from.
 'carpathian-conform COMMAND --help' lists a command's flags.
 
 Commands:

@@ -117,3 +117,12 @@ func TestTopHelpIndentsWrappedSummaries(t *testing.T) {
 		t.Errorf("no load line:\n%s", list)
 	}
 }
+
+func TestVersionFlagAndHelpCommand(t *testing.T) {
+	if code, stdout, _ := runCommand("--version"); code != ExitOK || stdout != "carpathian-conform "+Version+"\n" {
+		t.Errorf("--version: exit %d, %q", code, stdout)
+	}
+	if code, stdout, _ := runCommand("help", "load"); code != ExitOK || !strings.Contains(stdout, "[$CARPATHIAN_LOAD_JSON]") {
+		t.Errorf("help load: exit %d, %q", code, stdout)
+	}
+}

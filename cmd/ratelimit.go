@@ -45,9 +45,9 @@ func (f *ratelimitFlags) define(fs *FlagSet) {
 	fs.Var(&f.expect, "expect", "the limit you expect, `N/WINDOW` (its window drives the timing); a measured limit beyond --limit-tolerance exits 1")
 	fs.Lookup("expect").DefValue = f.expect.String()
 	fs.IntVar(&f.tolerance, "limit-tolerance", 1, "how many calls the measured limit may differ from --expect's N (in-flight timing)")
-	fs.StringVar(&f.outputPath, "output", "", "write every call in vegeta's binary format to `FILE` (vegeta report reads it)")
-	fs.StringVar(&f.jsonPath, "json", "", "write the findings, every call included, as JSON to `FILE`")
-	fs.StringVar(&f.htmlPath, "html", "", "write a self-contained HTML report to `FILE`: the verdict, served and refused calls against the limit, the findings")
+	fs.OutputVar(&f.outputPath, "output", "write every call in vegeta's binary format to `FILE` (vegeta report reads it)")
+	fs.OutputVar(&f.jsonPath, "json", "write the findings, every call included, as JSON to `FILE`")
+	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: the verdict, served and refused calls against the limit, the findings")
 	fs.BoolVar(&f.skipQuiet, "skip-quiet", false, "skip the quiet window before the burst (the key is known to have been idle for one)")
 	f.algorithm = fixtures.FixedWindow
 	fs.Var(&algorithmFlag{&f.algorithm}, "algorithm", "embedded server only: its limiter's `ALGORITHM` (fixed-window, sliding-window, token-bucket)")

@@ -95,10 +95,10 @@ func (t *Timeline) Add(h *Hit) error {
 		b.otherSum += float64(h.Latency)
 		_ = t.otherDist.RecordValue(lat)
 	}
-	if h.ChatOK && h.Chat.HasUsage {
+	if h.Outcome == Success && h.BodyIndex >= 0 { // a served chat call: its usage was read
 		served := t.bucket(h.End())
-		served.promptTokens += int64(h.Chat.Usage.PromptTokens)
-		served.completionTokens += int64(h.Chat.Usage.CompletionTokens)
+		served.promptTokens += int64(h.Served.Usage.PromptTokens)
+		served.completionTokens += int64(h.Served.Usage.CompletionTokens)
 	}
 	return nil
 }

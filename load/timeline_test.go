@@ -13,11 +13,12 @@ import (
 // timelineHit is a call sent at origin+at that took lat and ended with code.
 func timelineHit(origin time.Time, at, lat time.Duration, code uint16, completion int) *Hit {
 	h := &Hit{Result: &vegeta.Result{Code: code, Timestamp: origin.Add(at), Latency: lat}, BodyIndex: 0}
-	h.classify()
-	if h.Outcome == Success && completion > 0 {
-		h.Chat = target.ChatSummary{HasUsage: true, Usage: target.Usage{PromptTokens: 10, CompletionTokens: completion, TotalTokens: 10 + completion}}
-		h.ChatOK = true
+	if code != 200 {
+		h.Classify(false)
+		return h
 	}
+	h.Outcome = Success // as Classify finds a completion
+	h.Served.Usage = target.Usage{PromptTokens: 10, CompletionTokens: completion, TotalTokens: 10 + completion}
 	return h
 }
 

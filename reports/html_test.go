@@ -35,24 +35,20 @@ func htmlLoadSample(t *testing.T) (*LoadRun, *load.Timeline) {
 			base = 250 * time.Millisecond
 		}
 		r := &vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: t0.Add(sent),
-			Latency: base + time.Duration(rng.ExpFloat64()*float64(30*time.Millisecond)), BytesIn: uint64(len(body)), BytesOut: 200, Body: body}
-		h := &load.Hit{Result: r, KeyIndex: i % 2, BodyIndex: 0}
+			Latency: base + time.Duration(rng.ExpFloat64()*float64(30*time.Millisecond)), BytesIn: uint64(len(body)), BytesOut: 200, Body: body,
+			Headers: http.Header{"Content-Type": {"application/json"}}}
 		switch {
 		case i%97 == 0:
 			r.Code, r.Body = 429, nil
-			h.Outcome, h.ErrorClass = load.RateLimited, "http 429"
 		case sent > 14*time.Second && i%23 == 0:
 			r.Code, r.Body = 503, nil
-			h.Outcome, h.ErrorClass = load.Failure, "http 5xx"
 		case sent > 16*time.Second && i%31 == 0:
 			r.Code, r.Error, r.Body, r.Latency = 0, "Post: context deadline exceeded (Client.Timeout exceeded)", nil, 2*time.Second
-			h.Outcome, h.ErrorClass = load.Failure, load.ClassifyError(r.Error)
 		case i%211 == 0:
-			r.Body = []byte("<html>gateway</html>")
-			h.Outcome, h.ErrorClass = load.Failure, "not a chat completion"
-		default:
-			h.Chat, h.ChatOK = target.SummarizeChat(r.Body)
+			r.Body = []byte("<html>gateway</html>") // a 200 that is no completion
 		}
+		h := &load.Hit{Result: r, KeyIndex: i % 2, BodyIndex: 0}
+		h.Classify(false)
 		m.Add(h)
 		if err := tl.Add(h); err != nil {
 			t.Fatal(err)
@@ -176,7 +172,7 @@ func TestHTMLPagesAreSelfContained(t *testing.T) {
 func TestLoadHTMLContent(t *testing.T) {
 	s := string(htmlPages(t)["load"])
 	for _, want := range []string{
-		"FAIL: 1 of 3 thresholds breached", "p99&lt;300ms", "status 503", "error: timeout", "error: not a chat completion",
+		"FAIL: 1 of 3 thresholds breached", "p99&lt;300ms", "status 503", "error: timeout", "error: " + load.ClassNotCompletion,
 		"Latency by outcome", "output tokens/s", "cai_…", "100/s for 20s",
 	} {
 		if !strings.Contains(s, want) {
