@@ -133,6 +133,8 @@ func loadTiles(run *LoadRun) []htmlTile {
 	switch {
 	case s.Requests > 0 && s.Successes == s.Requests:
 		success = "pass"
+	case s.Requests > 0 && 2*s.Successes < s.Requests:
+		success = "fail"
 	case s.Requests > 0:
 		success = "warn"
 	}
