@@ -17,7 +17,7 @@ func checkCommand(env Env) command {
 	f := &checkFlags{}
 	return command{name: "check", summary: "run the conformance suite (the default when no subcommand is given)",
 		help:   "carpathian-conform [check]: check a Carpathian AI API deployment against its contract, clause by clause",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // checkFlags are the check command's flags.

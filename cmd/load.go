@@ -63,7 +63,7 @@ func loadCommand(env Env) command {
 	f := &loadFlags{}
 	return command{name: "load", summary: "drive chat or models calls at a controlled rate and report latency, throughput and tokens",
 		help:   "carpathian-conform load: drive chat (or models) calls at a controlled rate; report latency, throughput, tokens and CI thresholds",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // run makes the load run the flags describe.

@@ -22,7 +22,7 @@ func ratelimitCommand(env Env) command {
 	f := &ratelimitFlags{}
 	return command{name: "ratelimit", summary: "measure what the target's rate limiter actually does",
 		help:   "carpathian-conform ratelimit: measure what the target's rate limiter actually does (burst, refill, algorithm, Retry-After, headers) against --expect",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // ratelimitFlags are the ratelimit command's flags.
