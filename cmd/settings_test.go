@@ -137,6 +137,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"no such profile", "staging:\n  timeout: 1s\n", "--profile prod", `no profile "prod"; it has staging`},
 		{"not YAML", "staging: [\n", "", "--config"},
 		{"a report path shared by every command", "staging:\n  base-url: http://h/ai\n  json: out/r.json\n", "", ":3: profile staging: json is a report path: give it under each command"},
+		{"a list for a flag of one value", "staging:\n  check:\n    timeout: [1s, 2s]\n", "", ":3: profile staging: timeout takes one value, not a list"},
 		{"the config's own flags", "staging:\n  profile: prod\n", "", "has no place in a profile"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
