@@ -90,6 +90,7 @@ func newRoot(env Env) *cobra.Command {
 	defineConfigFlags(root.PersistentFlags())
 	acceptYesNo(root.PersistentFlags())
 	root.Version = Version
+	root.Flags().Bool("version", false, "print the version and exit") // cobra prints it, in this wording
 	root.SetVersionTemplate("carpathian-conform {{.Version}}\n")
 	for _, c := range subcommands(env) {
 		root.AddCommand(c.cobra())
