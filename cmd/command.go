@@ -27,8 +27,9 @@ type command struct {
 // variables (ours; not cobra's completion commands).
 const envTwins = "carpathian-env"
 
-// cobra makes the cobra command: flags parsed by pflag, then the
-// environment read for the flags not on the command line, then run.
+// cobra makes the cobra command: flags parsed by pflag; then the flags not
+// on the command line read from the environment and the --config profile
+// (resolve); then run, or --print-config.
 func (c command) cobra() *cobra.Command {
 	cc := &cobra.Command{
 		Use: strings.TrimSpace(c.name + " " + c.operands), Short: c.summary, Long: c.help,
