@@ -48,7 +48,7 @@ func (f *loadFlags) define(fs *FlagSet) {
 	fs.StringVar(&f.arrivals, "arrivals", "uniform", "uniform (evenly spaced) or poisson (exponential gaps, same mean rate)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of Poisson arrivals and prompt sampling")
 	fs.PositiveDuration(&f.grace, "grace", load.DefaultGrace, "after Ctrl-C or --abort-on, how long calls in flight may finish")
-	fs.PositiveDuration(&f.tol, "tolerance", load.DefaultTolerance, "how late a slot may be sent; later ones are dropped and counted as missed")
+	fs.PositiveDuration(&f.tol, "tolerance", load.DefaultTolerance, "how far behind its schedule a run may fall (it catches up at 1.08× the rate, never in a burst) before it drops slots, counted as missed")
 	fs.Uint64Var(&f.maxWorkers, "max-workers", load.DefaultMaxWorkers, "open loop: most calls in flight; past it slots are missed")
 	fs.Var(&f.thresholds, "threshold", "CI gate, repeatable: p99<2s, success>=99.5%, rate>=4.9/s, errors==0, tokens_per_s>=100 (breached: exit 4)")
 	fs.Var(&f.aborts, "abort-on", "stop early when this `CONDITION` holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
