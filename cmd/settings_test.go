@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // writeConfig writes a --config file and returns its path.
@@ -246,5 +249,19 @@ func TestCompletion(t *testing.T) {
 	config := writeConfig(t, stagingProfile)
 	if _, stdout, _ := runCommand("__complete", "check", "--config", config, "--profile", ""); !strings.HasPrefix(stdout, "prod\nstaging\n") {
 		t.Errorf("completing --profile: %q", stdout)
+	}
+}
+
+// Every report path ("write ... to FILE") is defined with OutputVar, so its
+// variable is the command's own: a guard for flags added later.
+func TestReportPathsAreOutputVars(t *testing.T) {
+	root := newRoot(Env{Stdout: io.Discard, Stderr: io.Discard})
+	for _, c := range root.Commands() {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			_, output := f.Annotations[outputAnnotation]
+			if writes := strings.HasPrefix(f.Usage, "write "); writes != output {
+				t.Errorf("%s --%s: usage %q, defined with OutputVar: %v (report paths use fs.OutputVar, nothing else does)", c.Name(), f.Name, f.Usage, output)
+			}
+		})
 	}
 }
