@@ -139,6 +139,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"a bad value", "staging:\n  check:\n    strict: maybe\n", "", `:3: profile staging: strict "maybe": not a boolean: use true/false, yes/no or 1/0`},
 		{"no such profile", "staging:\n  timeout: 1s\n", "--profile prod", `no profile "prod"; it has staging`},
 		{"not YAML", "staging: [\n", "", "--config"},
+		{"empty", "# nothing yet\n", "", "no profiles in the file"},
 		{"a report path shared by every command", "staging:\n  base-url: http://h/ai\n  json: out/r.json\n", "", ":3: profile staging: json is a report path: give it under each command"},
 		{"a list for a flag of one value", "staging:\n  check:\n    timeout: [1s, 2s]\n", "", ":3: profile staging: timeout takes one value, not a list"},
 		{"the config's own flags", "staging:\n  profile: prod\n", "", "has no place in a profile"},
