@@ -106,7 +106,11 @@ func (f *ratelimitFlags) run(env Env, fs *FlagSet) error {
 	cfg.Progress = func(s string) {
 		fmt.Fprintf(env.Stderr, "[%6s] %s\n", time.Since(start).Round(100*time.Millisecond), s)
 	}
-	client := target.NewClient(root, target.WithTimeout(f.target.timeout))
+	conn, err := f.target.conn.connection()
+	if err != nil {
+		return Usagef("ratelimit: %v", err)
+	}
+	client := target.NewClient(root, target.WithConnection(conn), target.WithTimeout(f.target.timeout))
 	found := ratelimit.Run(env.Ctx, ratelimit.NewTargetCaller(client, keys, nil), cfg)
 	found.Target, found.Embedded = root.String(), embedded
 	fmt.Fprintln(env.Stdout)
