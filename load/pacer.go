@@ -49,11 +49,10 @@ type Pacer struct {
 	// CatchUp times the window's share.
 	recent []time.Duration
 	// started counts hits whose workers have taken their timestamp (nil:
-	// as soon as sent); recorded counts those entered in recent.
-	started  func() uint64
-	recorded uint64
-	missed   atomic.Uint64
-	late     atomic.Uint64
+	// as soon as sent).
+	started func() uint64
+	missed  atomic.Uint64
+	late    atomic.Uint64
 }
 
 var _ vegeta.Pacer = (*Pacer)(nil)
@@ -120,10 +119,14 @@ func (c closed) NewPacer(opts ...PacerOption) *Pacer {
 // hit, so hits moving on means the waiting slot went out, just now.
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if hits > p.hits {
+		if !p.closed {
+			for range hits - p.hits {
+				p.recent = append(p.recent, elapsed)
+			}
+		}
 		p.hits = hits
 		p.have = false
 	}
-	p.record(elapsed, hits)
 	if p.maxCalls > 0 && hits >= p.maxCalls {
 		return 0, true
 	}
@@ -149,13 +152,12 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 		return p.due - elapsed, false // on time: Poisson's own clusters stand
 	}
 	// The slot goes at its time, or later if the last 100 ms already hold
-	// CatchUp times their share (a run catching up); sends whose workers
-	// have not yet taken their timestamp count as sent now.
-	at := max(p.due, p.windowFreeAt(elapsed, hits-p.recorded))
+	// CatchUp times their share (a run catching up).
+	at := max(p.due, p.windowFreeAt(elapsed))
 	if at > elapsed {
 		return at - elapsed, false
 	}
-	if p.recorded < hits {
+	if p.started != nil && p.started() < hits {
 		// Due now, but a worker has yet to stamp its send: wait for it, so
 		// that the window counts sends when their results say they left (a
 		// starved machine would otherwise stamp a window's sends in a clump).
@@ -170,20 +172,6 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 // stampWait is how long a due slot waits for the previous send's worker.
 const stampWait = 50 * time.Microsecond
 
-// record enters the sends whose timestamps were taken by now.
-func (p *Pacer) record(elapsed time.Duration, hits uint64) {
-	if p.closed {
-		return
-	}
-	stamped := hits
-	if p.started != nil {
-		stamped = min(hits, p.started())
-	}
-	for ; p.recorded < stamped; p.recorded++ {
-		p.recent = append(p.recent, elapsed)
-	}
-}
-
 // withStarted tells the pacer how many hits have taken their timestamp.
 func withStarted(f func() uint64) PacerOption { return func(p *Pacer) { p.started = f } }
 
@@ -192,9 +180,9 @@ func withStarted(f func() uint64) PacerOption { return func(p *Pacer) { p.starte
 const catchUpWindow = 100 * time.Millisecond
 
 // windowFreeAt is the earliest time a send keeps every catchUpWindow to
-// CatchUp times its share of sends (at least one more), pending sends counted
-// at elapsed; 0 when a send may go now.
-func (p *Pacer) windowFreeAt(elapsed time.Duration, pending uint64) time.Duration {
+// CatchUp times its share of sends (at least one more); 0 when a send may
+// go now.
+func (p *Pacer) windowFreeAt(elapsed time.Duration) time.Duration {
 	i := 0
 	for i < len(p.recent) && p.recent[i] <= elapsed-catchUpWindow {
 		i++
@@ -206,14 +194,10 @@ func (p *Pacer) windowFreeAt(elapsed time.Duration, pending uint64) time.Duratio
 	// catch up at all.
 	share := p.rate(p.due) * catchUpWindow.Seconds()
 	limit := max(int(share*CatchUp), int(share)+1)
-	n := len(p.recent) + int(pending)
-	if n < limit {
+	if len(p.recent) < limit {
 		return 0
 	}
-	if k := n - limit; k < len(p.recent) {
-		return p.recent[k] + catchUpWindow
-	}
-	return elapsed + catchUpWindow
+	return p.recent[len(p.recent)-limit] + catchUpWindow
 }
 
 // Rate implements vegeta.Pacer: the profile's offered rate at elapsed.
