@@ -39,6 +39,16 @@ type Hit struct {
 	ChatOK bool
 }
 
+// read takes one result as a run sees it: the key and body it used (body
+// -1 for models), its outcome and error class, a chat reply's summary.
+func (h *Hit) read(res *vegeta.Result, key, body int) {
+	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
+	h.classify()
+	if h.Outcome == Success && body >= 0 {
+		h.Chat, h.ChatOK = target.SummarizeChat(res.Body)
+	}
+}
+
 // classify fills the outcome and error class of a hit.
 func (h *Hit) classify() {
 	switch c := h.Code; {

@@ -292,11 +292,7 @@ func (r *runner) add(res *vegeta.Result, started time.Time) {
 		res.BytesOut = uint64(len(r.plan.Bodies[body])) // the body callTransport sent
 	}
 	h := &r.hit
-	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
-	h.classify()
-	if h.Outcome == Success && body >= 0 {
-		h.Chat, h.ChatOK = target.SummarizeChat(res.Body)
-	}
+	h.read(res, key, body)
 	var request []byte
 	if body >= 0 {
 		request = r.plan.Bodies[body]
