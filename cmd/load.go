@@ -31,6 +31,7 @@ type loadFlags struct {
 	maxWorkers                     uint64
 	jsonPath, outputPath, htmlPath string
 	sampleEvery                    int
+	sharding                       shardFlags
 }
 
 func defineLoadFlags(fs *FlagSet) *loadFlags {
@@ -56,6 +57,7 @@ func defineLoadFlags(fs *FlagSet) *loadFlags {
 	fs.StringVar(&f.outputPath, "output", "", "write every result in vegeta's binary format to FILE (vegeta report/plot read it)")
 	fs.StringVar(&f.htmlPath, "html", "", "write a latency-over-time plot (vegeta plot) to FILE")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
+	f.sharding.define(fs)
 	return f
 }
 
@@ -66,10 +68,18 @@ func runLoad(env Env, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	plan, err := f.plan(fs)
+	shard, err := f.sharding.parse()
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
+	plan, err := f.plan(fs)
+	if err == nil {
+		err = shard.apply(plan, f.seed)
+	}
+	if err != nil {
+		return Usagef("load: %v", err)
+	}
+	shard.rename(&f.jsonPath, &f.outputPath, &f.htmlPath)
 	thresholds, err := load.ParseThresholds(f.thresholds)
 	if err != nil {
 		return Usagef("load: %v", err)
@@ -111,6 +121,9 @@ func runLoad(env Env, args []string) error {
 		}))
 	}
 
+	if err := shard.waitStart(env, plan); err != nil {
+		return err
+	}
 	res, runErr := load.Run(env.Ctx, *plan, opts...)
 	if res == nil {
 		return Usagef("load: %v", runErr)
@@ -122,6 +135,9 @@ func runLoad(env Env, args []string) error {
 	}
 	if err := reports.WriteLoadTables(env.Stdout, run); err != nil {
 		return err
+	}
+	if err := shard.writeMeta(f.outputPath, res); err != nil && runErr == nil {
+		runErr = err
 	}
 	if f.jsonPath != "" {
 		if err := reports.WriteLoadJSONFile(f.jsonPath, reports.NewLoadJSON(run, Version)); err != nil && runErr == nil {

@@ -63,6 +63,7 @@ func commands() []command {
 		{"load", "drive chat or models calls at a controlled rate and report latency, throughput and tokens", runLoad},
 		{"ratelimit", "measure what the target's rate limiter actually does", runRatelimit},
 		{"capacity", "find the highest request rate that meets an SLO", runCapacity},
+		{"report", "recompute the load report of one run from its results files, merging shards exactly", runReport},
 		{"version", "print the version", func(env Env, _ []string) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
 	}
 }
@@ -97,7 +98,7 @@ func run(env Env, args []string) int {
 			return exitCode(env, c.run(env, rest))
 		}
 	}
-	fmt.Fprintf(env.Stderr, "carpathian-conform: unknown command %q: use one of check, serve, load, ratelimit, capacity, version (see --help)\n", name)
+	fmt.Fprintf(env.Stderr, "carpathian-conform: unknown command %q: use one of check, serve, load, ratelimit, capacity, report, version (see --help)\n", name)
 	return ExitUsage
 }
 

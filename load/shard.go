@@ -1,6 +1,7 @@
 package load
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -235,5 +236,33 @@ func shardSlots(next func() (time.Duration, bool), s Shard, late time.Duration) 
 		skip = s.Count - 1
 		due, ok := next()
 		return due - late, ok
+	}
+}
+
+// WaitStart waits until at, the run's agreed start, and returns how late
+// the wait ended (0 when on time, or when at is zero: no agreed start).
+// now and sleep are the clock (time.Now and a timer in a real run).
+// Cancelling ctx ends the wait with its error.
+func WaitStart(ctx context.Context, at time.Time, now func() time.Time, sleep func(context.Context, time.Duration) error) (late time.Duration, err error) {
+	if at.IsZero() {
+		return 0, nil
+	}
+	if wait := at.Sub(now()); wait > 0 {
+		if err := sleep(ctx, wait); err != nil {
+			return 0, err
+		}
+	}
+	return max(now().Sub(at), 0), nil
+}
+
+// Sleep waits d or until ctx ends, the real clock of WaitStart.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

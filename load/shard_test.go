@@ -1,6 +1,7 @@
 package load
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -200,5 +201,29 @@ func TestLateShardMissesWhatWasDue(t *testing.T) {
 	}
 	if whole, s, l := ShardOf(late); whole.String() != p.String() || s != (Shard{1, 2}) || l != 205*time.Millisecond {
 		t.Errorf("ShardOf = %s, %s, %s", whole, s, l)
+	}
+}
+
+func TestWaitStart(t *testing.T) {
+	start := time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)
+	clock := start.Add(-3 * time.Second)
+	now := func() time.Time { return clock }
+	var slept time.Duration
+	sleep := func(_ context.Context, d time.Duration) error { slept += d; clock = clock.Add(d + 2*time.Millisecond); return nil }
+	late, err := WaitStart(context.Background(), start, now, sleep)
+	if err != nil || slept != 3*time.Second || late != 2*time.Millisecond {
+		t.Errorf("early shard: slept %s, late %s, %v; want 3s, 2ms", slept, late, err)
+	}
+	clock, slept = start.Add(1500*time.Millisecond), 0
+	if late, _ := WaitStart(context.Background(), start, now, sleep); late != 1500*time.Millisecond || slept != 0 {
+		t.Errorf("late shard: late %s, slept %s; want 1.5s, no wait", late, slept)
+	}
+	if late, _ := WaitStart(context.Background(), time.Time{}, now, sleep); late != 0 {
+		t.Errorf("no agreed start: late %s", late)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := WaitStart(ctx, time.Now().Add(time.Hour), time.Now, Sleep); err == nil {
+		t.Error("a cancelled wait did not end with an error")
 	}
 }

@@ -1,0 +1,141 @@
+package cmd
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/carpathian-ai/carpathian-conform/load"
+	"github.com/carpathian-ai/carpathian-conform/reports"
+)
+
+// reportFlags are the report command's flags.
+type reportFlags struct {
+	thresholds         StringList
+	jsonPath, htmlPath string
+}
+
+func defineReportFlags(fs *FlagSet) *reportFlags {
+	f := &reportFlags{}
+	fs.Var(&f.thresholds, "threshold", "CI gate on the merged figures, repeatable: p99<2s, success>=99.5%, offered_rate>=400/s (breached: exit 4)")
+	fs.StringVar(&f.jsonPath, "json", "", "write the merged summary as JSON (a superset of vegeta's report -type=json) to FILE")
+	fs.StringVar(&f.htmlPath, "html", "", "write a latency-over-time plot of every result (vegeta plot) to FILE")
+	return f
+}
+
+const reportSummary = "carpathian-conform report FILE...: the load report of one run, recomputed from its results files " +
+	"(`load --output`, one per shard, each with its .meta.json beside it): tables, JSON, HTML and thresholds, " +
+	"percentiles from every sample, offered rate and missed slots added up. A pattern such as 'results-*of8.bin' is expanded."
+
+// runReport merges results files into one load report.
+func runReport(env Env, args []string) error {
+	flagArgs, files, err := splitArgs(args)
+	if err != nil {
+		return Usagef("report: %v (see --help)", err)
+	}
+	fs := NewFlagSet("report", reportSummary)
+	f := defineReportFlags(fs)
+	if err := parseFlags(env, fs, flagArgs); err != nil {
+		return err
+	}
+	if files, err = expandFiles(files); err != nil {
+		return Usagef("report: %v", err)
+	}
+	thresholds, err := load.ParseThresholds(f.thresholds)
+	if err != nil {
+		return Usagef("report: %v", err)
+	}
+	if err := checkWritable(f.jsonPath, f.htmlPath); err != nil {
+		return Usagef("report: %v", err)
+	}
+	results, err := load.OpenResults(files...)
+	if err != nil {
+		return Usagef("report: %v", err)
+	}
+	var sinks []load.Sink
+	if f.htmlPath != "" {
+		title := "carpathian-conform report: " + results[0].Meta.Profile
+		s, err := load.FileOutput(f.htmlPath, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
+		if err != nil {
+			return Usagef("report: %v", err)
+		}
+		sinks = append(sinks, s)
+	}
+	res, err := load.Merge(results, sinks...)
+	if err != nil {
+		return Usagef("report: %v", err)
+	}
+	checked, passed := load.CheckThresholds(thresholds, &res.Summary)
+	run := &reports.LoadRun{Result: res, Thresholds: checked, ExitCode: loadExitCode(&res.Summary, passed)}
+	if err := reports.WriteLoadTables(env.Stdout, run); err != nil {
+		return err
+	}
+	if f.jsonPath != "" {
+		if err := reports.WriteLoadJSONFile(f.jsonPath, reports.NewLoadJSON(run, Version)); err != nil {
+			return fmt.Errorf("report: %v", err)
+		}
+	}
+	sayWritten(env, f.jsonPath, f.htmlPath)
+	var breached []string
+	for _, r := range checked {
+		if !r.Pass {
+			breached = append(breached, r.Expr)
+		}
+	}
+	if len(breached) > 0 {
+		fmt.Fprintf(env.Stderr, "carpathian-conform: report: threshold breached: %s (see the Thresholds table)\n", strings.Join(breached, ", "))
+	}
+	if run.ExitCode != ExitOK {
+		return &ExitError{Code: run.ExitCode}
+	}
+	return nil
+}
+
+// splitArgs separates the flags from the files, which may come in any order.
+func splitArgs(args []string) (flags, files []string, err error) {
+	scratch := NewFlagSet("report", "")
+	defineReportFlags(scratch)
+	rest := args
+	for len(rest) > 0 {
+		if err := scratch.FlagSet.Parse(rest); err != nil {
+			if err == flag.ErrHelp {
+				return []string{"--help"}, nil, nil
+			}
+			return nil, nil, err
+		}
+		consumed := len(rest) - scratch.NArg()
+		flags = append(flags, rest[:consumed]...)
+		if scratch.NArg() == 0 {
+			break
+		}
+		files = append(files, scratch.Arg(0))
+		rest = scratch.Args()[1:]
+	}
+	return flags, files, nil
+}
+
+// expandFiles expands glob patterns (for shells that do not, like a pod's
+// args) and requires at least one file.
+func expandFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		if !strings.ContainsAny(a, "*?[") {
+			files = append(files, a)
+			continue
+		}
+		matches, err := filepath.Glob(a)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %v", a, err)
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("no file matches %q", a)
+		}
+		files = append(files, matches...)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("give the results files to merge, e.g. report results-*of8.bin (written by load --output)")
+	}
+	return files, nil
+}
