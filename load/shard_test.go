@@ -209,7 +209,11 @@ func TestWaitStart(t *testing.T) {
 	clock := start.Add(-3 * time.Second)
 	now := func() time.Time { return clock }
 	var slept time.Duration
-	sleep := func(_ context.Context, d time.Duration) error { slept += d; clock = clock.Add(d + 2*time.Millisecond); return nil }
+	sleep := func(_ context.Context, d time.Duration) error {
+		slept += d
+		clock = clock.Add(d + 2*time.Millisecond)
+		return nil
+	}
 	late, err := WaitStart(context.Background(), start, now, sleep)
 	if err != nil || slept != 3*time.Second || late != 2*time.Millisecond {
 		t.Errorf("early shard: slept %s, late %s, %v; want 3s, 2ms", slept, late, err)
