@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -17,30 +16,28 @@ type reportFlags struct {
 	jsonPath, htmlPath string
 }
 
-func defineReportFlags(fs *FlagSet) *reportFlags {
-	f := &reportFlags{}
+func (f *reportFlags) define(fs *FlagSet) {
 	fs.Var(&f.thresholds, "threshold", "CI gate on the merged figures, repeatable: p99<2s, success>=99.5%, offered_rate>=400/s (breached: exit 4)")
-	fs.StringVar(&f.jsonPath, "json", "", "write the merged summary as JSON (a superset of vegeta's report -type=json) to FILE")
-	fs.StringVar(&f.htmlPath, "html", "", "write a latency-over-time plot of every result (vegeta plot) to FILE")
-	return f
+	fs.OutputVar(&f.jsonPath, "json", "write the merged summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
+	fs.OutputVar(&f.htmlPath, "html", "write a latency-over-time plot of every result (vegeta plot) to `FILE`")
 }
 
-const reportSummary = "carpathian-conform report FILE...: the load report of one run, recomputed from its results files " +
-	"(`load --output`, one per shard, each with its .meta.json beside it): tables, JSON, HTML and thresholds, " +
-	"percentiles from every sample, offered rate and missed slots added up. A pattern such as 'results-*of8.bin' is expanded."
+// reportCommand recomputes a load report from results files.
+func reportCommand(env Env) command {
+	f := &reportFlags{}
+	return command{name: "report", args: "FILE...",
+		summary: "recompute the load report of one run from its results files, merging shards exactly",
+		help: "carpathian-conform report FILE...: the load report of one run, recomputed from its results files " +
+			"(load --output, one per shard, each with its .meta.json beside it): tables, JSON, HTML and thresholds; " +
+			"percentiles from every sample, offered rate and missed slots added up. Files of different runs or " +
+			"targets are refused. A pattern such as 'results-*of8.bin' is expanded.",
+		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs.Args()) }}
+}
 
-// runReport merges results files into one load report.
-func runReport(env Env, args []string) error {
-	flagArgs, files, err := splitArgs(args)
+// run merges the results files into one load report.
+func (f *reportFlags) run(env Env, args []string) error {
+	files, err := expandFiles(args)
 	if err != nil {
-		return Usagef("report: %v (see --help)", err)
-	}
-	fs := NewFlagSet("report", reportSummary)
-	f := defineReportFlags(fs)
-	if err := parseFlags(env, fs, flagArgs); err != nil {
-		return err
-	}
-	if files, err = expandFiles(files); err != nil {
 		return Usagef("report: %v", err)
 	}
 	thresholds, err := load.ParseThresholds(f.thresholds)
@@ -57,7 +54,7 @@ func runReport(env Env, args []string) error {
 	var sinks []load.Sink
 	if f.htmlPath != "" {
 		title := "carpathian-conform report: " + results[0].Meta.Profile
-		s, err := load.FileOutput(f.htmlPath, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
+		s, err := load.FileOutput(f.htmlPath, env.Stdout, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
 		if err != nil {
 			return Usagef("report: %v", err)
 		}
@@ -73,7 +70,7 @@ func runReport(env Env, args []string) error {
 		return err
 	}
 	if f.jsonPath != "" {
-		if err := reports.WriteLoadJSONFile(f.jsonPath, reports.NewLoadJSON(run, Version)); err != nil {
+		if err := reports.WriteLoadJSONFile(f.jsonPath, env.Stdout, reports.NewLoadJSON(run, Version)); err != nil {
 			return fmt.Errorf("report: %v", err)
 		}
 	}
@@ -93,31 +90,8 @@ func runReport(env Env, args []string) error {
 	return nil
 }
 
-// splitArgs separates the flags from the files, which may come in any order.
-func splitArgs(args []string) (flags, files []string, err error) {
-	scratch := NewFlagSet("report", "")
-	defineReportFlags(scratch)
-	rest := args
-	for len(rest) > 0 {
-		if err := scratch.FlagSet.Parse(rest); err != nil {
-			if err == flag.ErrHelp {
-				return []string{"--help"}, nil, nil
-			}
-			return nil, nil, err
-		}
-		consumed := len(rest) - scratch.NArg()
-		flags = append(flags, rest[:consumed]...)
-		if scratch.NArg() == 0 {
-			break
-		}
-		files = append(files, scratch.Arg(0))
-		rest = scratch.Args()[1:]
-	}
-	return flags, files, nil
-}
-
-// expandFiles expands glob patterns (for shells that do not, like a pod's
-// args) and requires at least one file.
+// expandFiles expands glob patterns (for callers without a shell, like a
+// pod's args) and requires at least one file.
 func expandFiles(args []string) ([]string, error) {
 	var files []string
 	for _, a := range args {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/output"
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 )
@@ -16,9 +17,9 @@ type shardFlags struct {
 }
 
 func (s *shardFlags) define(fs *FlagSet) {
-	fs.StringVar(&s.shard, "shard", "", "run shard I of N (I from 0, like a Job's $(JOB_COMPLETION_INDEX)/8): slots I, I+N, ... of the profile, every N-th key; output files get -IofN in their names")
-	fs.StringVar(&s.startAt, "start-at", "", "begin at this RFC 3339 time, e.g. 2026-05-04T12:00:00Z, so shards start together; a late start is reported and its missed slots counted")
-	fs.StringVar(&s.runID, "run-id", "", "the ID shared by the shards of one run, recorded beside --output (default: derived from the target, profile, seed, shard count and --start-at)")
+	fs.StringVar(&s.shard, "shard", "", "run shard `I/N` (I from 0, like a Job's $(JOB_COMPLETION_INDEX)/8): slots I, I+N, ... of the profile, every N-th key; output files get -IofN in their names")
+	fs.StringVar(&s.startAt, "start-at", "", "begin at this RFC 3339 `TIME`, e.g. 2026-05-04T12:00:00Z, so shards start together; a late start is reported and its missed slots counted")
+	fs.StringVar(&s.runID, "run-id", "", "the `ID` shared by the shards of one run, recorded beside --output (default: derived from the target, profile, seed, shard count and --start-at)")
 }
 
 // sharding is the parsed shard flags.
@@ -94,9 +95,10 @@ func (sh *sharding) waitStart(env Env, p *load.Plan) error {
 }
 
 // writeMeta writes the run metadata beside the results file, for `report`.
-func (sh *sharding) writeMeta(outputPath string, res *load.Result) error {
-	if outputPath == "" {
+// Results written to standard output have no beside.
+func (sh *sharding) writeMeta(env Env, outputPath string, res *load.Result) error {
+	if outputPath == "" || outputPath == output.Stdout {
 		return nil
 	}
-	return reports.WriteRunMetaFile(load.MetaPath(outputPath), load.NewRunMeta(res, sh.runID, sh.startAt))
+	return reports.WriteRunMetaFile(load.MetaPath(outputPath), env.Stdout, load.NewRunMeta(res, sh.runID, sh.startAt))
 }

@@ -141,10 +141,9 @@ func replay(f ResultsFile, keyIndex map[string]int, m *Metrics, sinks []Sink) er
 	if dec == nil {
 		return fmt.Errorf("%s is not a vegeta results file (binary, JSON or CSV)", f.Path)
 	}
-	body := -1
-	if f.Meta.Chat {
-		body = 0 // which body was sent is not recorded; only chat or not matters here
-	}
+	// The shard's plan as far as Call needs it: which key and body each
+	// seq used.
+	calls := Plan{Keys: f.Meta.Keys, Bodies: make([][]byte, f.Meta.Bodies), Seed: f.Meta.Seed}
 	var h Hit
 	for n := 0; ; n++ {
 		var r vegeta.Result
@@ -153,7 +152,8 @@ func replay(f ResultsFile, keyIndex map[string]int, m *Metrics, sinks []Sink) er
 		} else if err != nil {
 			return fmt.Errorf("%s: result %d cannot be read (%v): is it a whole vegeta results file?", f.Path, n+1, err)
 		}
-		h.read(&r, keyIndex[f.Meta.Keys[r.Seq%uint64(len(f.Meta.Keys))]], body)
+		key, body := calls.Call(r.Seq)
+		h.read(&r, keyIndex[f.Meta.Keys[key]], body, f.Meta.Requested)
 		m.Add(&h)
 		for _, s := range sinks {
 			if err := s.Add(&h); err != nil {

@@ -36,7 +36,7 @@ func runShards(t *testing.T, srv *fixtures.Server, dir string, whole Profile, n 
 				errs[i] = err
 				return
 			}
-			out, err := FileOutput(paths[i], BinaryOutput)
+			out, err := FileOutput(paths[i], io.Discard, BinaryOutput)
 			if err != nil {
 				errs[i] = err
 				return

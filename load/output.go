@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/output"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 )
@@ -65,10 +65,12 @@ func (o *plotOutput) Close() error {
 	return err
 }
 
-// FileOutput creates path and makes a sink writing to it with newSink; the
-// file is closed with the sink.
-func FileOutput(path string, newSink func(io.Writer) Sink) (Sink, error) {
-	f, err := os.Create(path)
+// FileOutput opens path with output.Create, which never destroys what the
+// path points at ("-" is stdout, a FIFO or device is written through, a
+// regular file appears whole when the run ends), and makes a sink writing to
+// it with newSink; the file is delivered when the sink is closed.
+func FileOutput(path string, stdout io.Writer, newSink func(io.Writer) Sink) (Sink, error) {
+	f, err := output.Create(path, stdout)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create %s: %v", path, err)
 	}
@@ -77,16 +79,16 @@ func FileOutput(path string, newSink func(io.Writer) Sink) (Sink, error) {
 
 type fileOutput struct {
 	Sink
-	f    *os.File
+	f    *output.File
 	path string
 }
 
 func (o *fileOutput) Close() error {
-	err := o.Sink.Close()
-	if cerr := o.f.Close(); err == nil {
-		err = cerr
+	if err := o.Sink.Close(); err != nil {
+		o.f.Abort()
+		return fmt.Errorf("writing %s: %v", o.path, err)
 	}
-	if err != nil {
+	if err := o.f.Close(); err != nil {
 		return fmt.Errorf("writing %s: %v", o.path, err)
 	}
 	return nil

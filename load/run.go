@@ -144,8 +144,8 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	}
 	base := cfg.client
 	if base == nil {
-		base = target.NewHTTPClient(plan.Timeout)
-		if tr, ok := base.Transport.(*http.Transport); ok {
+		base = target.NewHTTPClient(plan.Timeout, plan.Conn)
+		if tr, ok := target.HTTPTransport(base.Transport); ok {
 			// One idle connection per worker: no churn at high rates.
 			tr.MaxIdleConnsPerHost = int(min(plan.MaxWorkers, 10000))
 		}
@@ -191,7 +191,14 @@ func (r *runner) targeter() vegeta.Targeter {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	atk := r.attacker()
 	started := time.Now()
-	results := atk.Attack(r.targeter(), r.pacer, r.plan.Profile.Duration(), r.plan.Name)
+	// An open loop ends when its pacer has offered every slot, which may be a
+	// little after the profile's end when it had to catch up; a closed loop
+	// ends with its duration.
+	var du time.Duration
+	if r.plan.Profile.InFlight() > 0 {
+		du = r.plan.Profile.Duration()
+	}
+	results := atk.Attack(r.targeter(), r.pacer, du, r.plan.Name)
 	defer r.hc.CloseIdleConnections()
 
 	tick := r.cfg.progressEvery
@@ -292,7 +299,7 @@ func (r *runner) add(res *vegeta.Result, started time.Time) {
 		res.BytesOut = uint64(len(r.plan.Bodies[body])) // the body callTransport sent
 	}
 	h := &r.hit
-	h.read(res, key, body)
+	h.read(res, key, body, r.plan.Requested)
 	var request []byte
 	if body >= 0 {
 		request = r.plan.Bodies[body]

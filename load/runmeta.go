@@ -49,8 +49,13 @@ type RunMeta struct {
 	Finished        time.Time     `json:"finished"`
 	// Keys are the shard's keys, redacted, in the order calls used them:
 	// call seq used Keys[seq % len(Keys)].
-	Keys        []string        `json:"keys"`
-	Chat        bool            `json:"chat"`
+	Keys []string `json:"keys"`
+	Chat bool     `json:"chat"`
+	// Bodies and Seed say which body call seq sent (Plan.Call); Requested
+	// what each body asked for, when the plan knew it.
+	Bodies      int             `json:"bodies"`
+	Seed        uint64          `json:"seed"`
+	Requested   []Requested     `json:"requested,omitempty"`
 	Slots       uint64          `json:"slots"`
 	Missed      uint64          `json:"missed_slots"`
 	Late        uint64          `json:"late_sends"`
@@ -102,7 +107,7 @@ func NewRunMeta(res *Result, runID string, startAt time.Time) RunMeta {
 		Profile: whole.String(), ProfileDuration: whole.Duration(),
 		Shard:   ShardJSON{Index: shard.Index, Count: shard.Count},
 		StartAt: startAt, LateBy: late, Started: res.Started, Finished: res.Finished,
-		Chat:  !res.Plan.IsModels(),
+		Chat: !res.Plan.IsModels(), Bodies: len(res.Plan.Bodies), Seed: res.Plan.Seed, Requested: res.Plan.Requested,
 		Slots: s.Slots, Missed: s.Missed, Late: s.Late, OfferedRate: s.OfferedRate,
 		Interrupted: s.Interrupted, Aborted: s.Aborted, Abandoned: s.Abandoned,
 	}

@@ -111,11 +111,17 @@ func (s Shard) Keys(keys []string) []string {
 // FileName names this shard's copy of an output: results.bin becomes
 // results-2of8.bin for shard 2/8; the whole run keeps the name.
 func (s Shard) FileName(path string) string {
-	if path == "" || s.IsWhole() {
+	if path == "" || s.IsWhole() || !renamable(path) {
 		return path
 	}
 	ext := filepath.Ext(path)
 	return fmt.Sprintf("%s-%dof%d%s", strings.TrimSuffix(path, ext), s.Index, s.Count, ext)
+}
+
+// renamable tells whether an output path names a file of its own, rather
+// than standard output ("-") or a device.
+func renamable(path string) bool {
+	return path != "-" && !strings.HasPrefix(path, "/dev/") && !strings.HasPrefix(path, "/proc/")
 }
 
 // Sharded is shard s's part of p: its slots of an open-loop profile (see
@@ -136,8 +142,8 @@ func Sharded(p Profile, s Shard) (Profile, error) {
 
 // StartedLate is p for a run that begins late after its planned start: an
 // open-loop profile's slots keep their times, so the slots already due are
-// missed (and counted) and the rest go out on schedule; a closed loop runs
-// for what is left of its duration.
+// missed (and counted, not caught up) and the rest go out on schedule; a
+// closed loop runs for what is left of its duration.
 func StartedLate(p Profile, late time.Duration) Profile {
 	if late <= 0 {
 		return p
@@ -218,30 +224,36 @@ func (p shardProfile) NewPacer(opts ...PacerOption) *Pacer {
 		return c.NewPacer(opts...)
 	}
 	pacer := p.whole.NewPacer(opts...)
-	pacer.next = shardSlots(pacer.next, p.shard, p.late)
+	pacer.next = shardSlots(pacer.next, p.shard, p.late, func() { pacer.missed.Add(1) })
 	pacer.rate = func(e time.Duration) float64 { return float64(p.RateAt(e)) }
 	return pacer
 }
 
 // shardSlots keeps shard s's slots of the due times next yields, shifted
-// earlier by late.
-func shardSlots(next func() (time.Duration, bool), s Shard, late time.Duration) func() (time.Duration, bool) {
+// earlier by late. The slots due before a late start are missed (the shard
+// was not running then): skipped and counted, never caught up.
+func shardSlots(next func() (time.Duration, bool), s Shard, late time.Duration, missed func()) func() (time.Duration, bool) {
 	skip := s.Index // before the first slot: the slots of the lower indexes
 	return func() (time.Duration, bool) {
-		for ; skip > 0; skip-- {
-			if _, ok := next(); !ok {
-				return 0, false
+		for {
+			for ; skip > 0; skip-- {
+				if _, ok := next(); !ok {
+					return 0, false
+				}
 			}
+			skip = s.Count - 1
+			due, ok := next()
+			if !ok || due >= late {
+				return due - late, ok
+			}
+			missed()
 		}
-		skip = s.Count - 1
-		due, ok := next()
-		return due - late, ok
 	}
 }
 
 // WaitStart waits until at, the run's agreed start, and returns how late
 // the wait ended (0 when on time, or when at is zero: no agreed start).
-// now and sleep are the clock (time.Now and a timer in a real run).
+// now and sleep are the clock (time.Now and Sleep in a real run).
 // Cancelling ctx ends the wait with its error.
 func WaitStart(ctx context.Context, at time.Time, now func() time.Time, sleep func(context.Context, time.Duration) error) (late time.Duration, err error) {
 	if at.IsZero() {

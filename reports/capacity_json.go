@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"io"
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/load/capacity"
@@ -115,11 +116,11 @@ func NewCapacityJSON(res *capacity.Result, method, targetURL, toolVersion string
 	return doc
 }
 
-// WriteCapacityJSONFile writes the document to path, indented, atomically.
-func WriteCapacityJSONFile(path string, doc *CapacityJSON) error {
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeAtomic(path, append(b, '\n'))
+// WriteCapacityJSONFile writes the document to path, indented, with WriteFile.
+func WriteCapacityJSONFile(path string, stdout io.Writer, doc *CapacityJSON) error {
+	return WriteFile(path, stdout, "JSON report", func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	})
 }

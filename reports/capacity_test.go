@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,7 +152,7 @@ func TestCapacityAnswerByStop(t *testing.T) {
 func TestCapacityJSON(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "capacity.json")
 	res := capacityResult(t, capacity.StopPrecision)
-	if err := WriteCapacityJSONFile(path, NewCapacityJSON(res, "POST", "http://127.0.0.1:1/ai/v1/chat/completions", "test", 0)); err != nil {
+	if err := WriteCapacityJSONFile(path, io.Discard, NewCapacityJSON(res, "POST", "http://127.0.0.1:1/ai/v1/chat/completions", "test", 0)); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)

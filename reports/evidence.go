@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
@@ -33,10 +34,10 @@ const curlPrompt = "$ "
 
 // evidenceOf is what reports show under a FAIL or WARN: each violated spec
 // with its detail, its exchanges and a curl command for each.
-func evidenceOf(cr ClauseResult) []evidenceLine {
+func evidenceOf(cr results.ClauseResult) []evidenceLine {
 	var out []evidenceLine
 	for _, s := range cr.Specs {
-		if s.Outcome != OutcomeViolated {
+		if s.Outcome != results.OutcomeViolated {
 			continue
 		}
 		out = append(out, evidenceLine{depth: 0, text: printable(s.Name + ": " + s.Detail)})
@@ -58,7 +59,7 @@ func evidenceOf(cr ClauseResult) []evidenceLine {
 }
 
 // plainEvidence is evidenceOf as unwrapped text, for JUnit and Markdown.
-func plainEvidence(cr ClauseResult) string {
+func plainEvidence(cr results.ClauseResult) string {
 	var b strings.Builder
 	for _, l := range evidenceOf(cr) {
 		b.WriteString(strings.Repeat("  ", l.depth) + l.text + "\n")

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // renderers are the four outputs; every one must keep keys out.
-var renderers = map[string]func(io.Writer, *Conformance) error{
+var renderers = map[string]func(io.Writer, *results.Conformance) error{
 	"table": WriteTable, "json": WriteJSON, "junit": WriteJUnit, "markdown": WriteMarkdown,
 }
 
@@ -49,10 +51,10 @@ func TestWriteFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sampleConformance(false)
-	if err := WriteFiles(c, jsonPath, junitPath, mdPath); err != nil {
+	if err := WriteFiles(c, io.Discard, jsonPath, junitPath, mdPath); err != nil {
 		t.Fatal(err)
 	}
-	for path, write := range map[string]func(io.Writer, *Conformance) error{jsonPath: WriteJSON, junitPath: WriteJUnit, mdPath: WriteMarkdown} {
+	for path, write := range map[string]func(io.Writer, *results.Conformance) error{jsonPath: WriteJSON, junitPath: WriteJUnit, mdPath: WriteMarkdown} {
 		got, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +70,7 @@ func TestWriteFiles(t *testing.T) {
 			t.Errorf("%s mode %v", path, info.Mode().Perm())
 		}
 	}
-	var parsed Conformance
+	var parsed results.Conformance
 	if data, _ := os.ReadFile(jsonPath); json.Unmarshal(data, &parsed) != nil {
 		t.Error("the JSON file does not parse")
 	}
@@ -79,7 +81,7 @@ func TestWriteFiles(t *testing.T) {
 
 	// Only the paths given are written.
 	only := t.TempDir()
-	if err := WriteFiles(c, "", filepath.Join(only, "j.xml"), ""); err != nil {
+	if err := WriteFiles(c, io.Discard, "", filepath.Join(only, "j.xml"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(only); len(entries) != 1 {
@@ -90,12 +92,12 @@ func TestWriteFiles(t *testing.T) {
 func TestWriteFilesUnwritableNamesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "no-such-dir", "report.json")
-	err := WriteFiles(sampleConformance(false), missing, "", "")
+	err := WriteFiles(sampleConformance(false), io.Discard, missing, "", "")
 	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "JSON report") ||
 		!strings.Contains(err.Error(), "no such file or directory") || strings.Contains(err.Error(), ".tmp-") {
 		t.Errorf("error %v", err)
 	}
-	err = WriteFiles(sampleConformance(false), "", "", dir) // a directory as the path
+	err = WriteFiles(sampleConformance(false), io.Discard, "", "", dir) // a directory as the path
 	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("error %v", err)
 	}
@@ -104,29 +106,14 @@ func TestWriteFilesUnwritableNamesTheFile(t *testing.T) {
 	}
 }
 
-func TestCheckWritable(t *testing.T) {
-	dir := t.TempDir()
-	if err := CheckWritable(filepath.Join(dir, "r.json")); err != nil {
-		t.Errorf("writable dir: %v", err)
+func TestWriteFilesDashIsStdout(t *testing.T) {
+	c := sampleConformance(false)
+	var stdout, want bytes.Buffer
+	if err := WriteFiles(c, &stdout, "-", "", ""); err != nil {
+		t.Fatal(err)
 	}
-	if err := CheckWritable(""); err != nil {
-		t.Errorf("empty path: %v", err)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("CheckWritable left %d entries behind", len(entries))
-	}
-	file := filepath.Join(dir, "plain")
-	os.WriteFile(file, nil, 0o644)
-	for _, bad := range []string{filepath.Join(dir, "missing", "r.json"), filepath.Join(file, "r.json"), dir} {
-		if err := CheckWritable(bad); err == nil || !strings.Contains(err.Error(), bad) {
-			t.Errorf("CheckWritable(%s) = %v", bad, err)
-		}
-	}
-	if os.Geteuid() != 0 { // root writes anywhere
-		ro := filepath.Join(dir, "ro")
-		os.Mkdir(ro, 0o555)
-		if err := CheckWritable(filepath.Join(ro, "r.json")); err == nil || !strings.Contains(err.Error(), "permission denied") {
-			t.Errorf("read-only dir: %v", err)
-		}
+	WriteJSON(&want, c)
+	if !bytes.Equal(stdout.Bytes(), want.Bytes()) {
+		t.Error("--json - did not put the JSON report on stdout")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
@@ -120,7 +121,7 @@ func loadSchema(t *testing.T) map[string]any {
 	return schema
 }
 
-func reportJSON(t *testing.T, c *Conformance) any {
+func reportJSON(t *testing.T, c *results.Conformance) any {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteJSON(&b, c); err != nil {
@@ -137,9 +138,9 @@ func TestJSONReportMatchesItsSchema(t *testing.T) {
 	schema := loadSchema(t)
 	full := sampleConformance(true)
 	full.Interrupted = true
-	bare := &Conformance{} // a zero run: nil lists and map must still give a valid report
-	bare.Clauses, _, _ = Aggregate(nil, false)
-	for name, c := range map[string]*Conformance{"full": full, "bare": bare} {
+	bare := &results.Conformance{} // a zero run: nil lists and map must still give a valid report
+	bare.Clauses, _, _ = results.Aggregate(nil, false)
+	for name, c := range map[string]*results.Conformance{"full": full, "bare": bare} {
 		if errs := validate(schema, schema, reportJSON(t, c), "$"); len(errs) > 0 {
 			t.Errorf("%s report breaks the schema:\n%s", name, strings.Join(errs, "\n"))
 		}
@@ -176,10 +177,10 @@ func TestSchemaNamesEveryField(t *testing.T) {
 	schema := loadSchema(t)
 	defs := schema["$defs"].(map[string]any)
 	for typ, props := range map[reflect.Type]any{
-		reflect.TypeFor[Conformance]():     schema["properties"],
-		reflect.TypeFor[ClauseResult]():    defs["clause"].(map[string]any)["properties"],
-		reflect.TypeFor[SpecResult]():      defs["spec"].(map[string]any)["properties"],
-		reflect.TypeFor[target.Evidence](): defs["evidence"].(map[string]any)["properties"],
+		reflect.TypeFor[results.Conformance]():  schema["properties"],
+		reflect.TypeFor[results.ClauseResult](): defs["clause"].(map[string]any)["properties"],
+		reflect.TypeFor[results.SpecResult]():   defs["spec"].(map[string]any)["properties"],
+		reflect.TypeFor[target.Evidence]():      defs["evidence"].(map[string]any)["properties"],
 	} {
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
@@ -196,15 +197,15 @@ func TestJSONReportRoundTrips(t *testing.T) {
 	if err := WriteJSON(&b, c); err != nil {
 		t.Fatal(err)
 	}
-	var back Conformance
+	var back results.Conformance
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Schema != SchemaConformance || len(back.Clauses) != len(c.Clauses) || back.Counts[Fail] != 1 || back.ExitCode != 1 || !back.Started.Equal(c.Started) {
+	if back.Schema != results.SchemaConformance || len(back.Clauses) != len(c.Clauses) || back.Counts[results.Fail] != 1 || back.ExitCode != 1 || !back.Started.Equal(c.Started) {
 		t.Errorf("round trip lost data: %+v", back)
 	}
-	r2 := clauseOf(t, back.Clauses, "ROUTE-2")
-	if len(r2.Specs) != 2 || len(r2.Specs[1].Evidence) != 1 || r2.Specs[1].Evidence[0].Status != 404 {
+	r2, ok := back.Clause("ROUTE-2")
+	if !ok || len(r2.Specs) != 2 || len(r2.Specs[1].Evidence) != 1 || r2.Specs[1].Evidence[0].Status != 404 {
 		t.Errorf("ROUTE-2 evidence lost: %+v", r2.Specs)
 	}
 	if !strings.Contains(b.String(), "<html>") {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // JUnit XML as CI systems read it (Jenkins, GitLab, GitHub test reporters):
@@ -64,7 +66,7 @@ type (
 // WriteJUnit writes the run as JUnit XML. FAIL is a failure, ERROR an error,
 // SKIP skipped; WARN and INFO pass with the verdict in system-out. Evidence
 // goes to system-out; the run's facts are properties of every suite.
-func WriteJUnit(w io.Writer, c *Conformance) error {
+func WriteJUnit(w io.Writer, c *results.Conformance) error {
 	return render(w, func(b *bytes.Buffer) error {
 		doc := junitSuites{Name: "carpathian-conform", Time: seconds(c.Duration())}
 		props := []junitProperty{
@@ -116,7 +118,7 @@ func WriteJUnit(w io.Writer, c *Conformance) error {
 }
 
 // junitTestCase is one clause as a testcase.
-func junitTestCase(cr ClauseResult) junitCase {
+func junitTestCase(cr results.ClauseResult) junitCase {
 	tc := junitCase{
 		ClassName: cr.Area,
 		Name:      cr.ID + " " + cr.Title,
@@ -124,23 +126,23 @@ func junitTestCase(cr ClauseResult) junitCase {
 	}
 	detail := printable(cr.Detail)
 	switch cr.Verdict {
-	case Fail:
-		tc.Failure = &junitProblem{Message: detail, Type: string(cr.Level), Text: specDetails(cr, OutcomeViolated)}
+	case results.Fail:
+		tc.Failure = &junitProblem{Message: detail, Type: string(cr.Level), Text: specDetails(cr, results.OutcomeViolated)}
 		tc.SystemOut = &junitText{plainEvidence(cr)}
-	case Error:
-		tc.Error = &junitProblem{Message: detail, Type: "ERROR", Text: specDetails(cr, OutcomeErrored)}
-	case Skip:
+	case results.Error:
+		tc.Error = &junitProblem{Message: detail, Type: "ERROR", Text: specDetails(cr, results.OutcomeErrored)}
+	case results.Skip:
 		tc.Skipped = &junitSkipped{Message: detail}
-	case Warn:
+	case results.Warn:
 		tc.SystemOut = &junitText{"WARN: " + detail + "\n" + plainEvidence(cr)}
-	case Info:
+	case results.Info:
 		tc.SystemOut = &junitText{"INFO: " + detail + "\n"}
 	}
 	return tc
 }
 
 // specDetails lists "name: detail" for the specs with the outcome.
-func specDetails(cr ClauseResult, o Outcome) string {
+func specDetails(cr results.ClauseResult, o results.Outcome) string {
 	var lines []string
 	for _, s := range cr.Specs {
 		if s.Outcome == o {
@@ -150,7 +152,7 @@ func specDetails(cr ClauseResult, o Outcome) string {
 	return strings.Join(lines, "\n")
 }
 
-func specsDuration(cr ClauseResult) time.Duration {
+func specsDuration(cr results.ClauseResult) time.Duration {
 	var d time.Duration
 	for _, s := range cr.Specs {
 		d += s.Duration

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // parsedJUnit is the JUnit shape as a CI system reads it, declared apart
@@ -41,7 +43,7 @@ type parsedJUnit struct {
 	} `xml:"testsuite"`
 }
 
-func parseJUnit(t *testing.T, c *Conformance) parsedJUnit {
+func parseJUnit(t *testing.T, c *results.Conformance) parsedJUnit {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteJUnit(&b, c); err != nil {
@@ -58,8 +60,8 @@ func TestJUnitCountsAndCases(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		c := sampleConformance(strict)
 		doc := parseJUnit(t, c)
-		wantFail := c.Counts[Fail]
-		if doc.Tests != len(c.Clauses) || doc.Failures != wantFail || doc.Errors != c.Counts[Error] || doc.Skipped != c.Counts[Skip] {
+		wantFail := c.Counts[results.Fail]
+		if doc.Tests != len(c.Clauses) || doc.Failures != wantFail || doc.Errors != c.Counts[results.Error] || doc.Skipped != c.Counts[results.Skip] {
 			t.Errorf("strict=%v: tests=%d failures=%d errors=%d skipped=%d; counts %v", strict, doc.Tests, doc.Failures, doc.Errors, doc.Skipped, c.Counts)
 		}
 		cases, suiteTests, suiteFailures := 0, 0, 0
@@ -122,8 +124,8 @@ func TestJUnitCountsAndCases(t *testing.T) {
 
 func TestJUnitTextSurvivesMarkup(t *testing.T) {
 	detail := "body ended ]]> then <b>&amp;</b>"
-	clauses, counts, exit := Aggregate([]SpecResult{spec("ERR-2", OutcomeViolated, detail)}, true)
-	doc := parseJUnit(t, &Conformance{Clauses: clauses, Counts: counts, ExitCode: exit})
+	clauses, counts, exit := results.Aggregate([]results.SpecResult{spec("ERR-2", results.OutcomeViolated, detail)}, true)
+	doc := parseJUnit(t, &results.Conformance{Clauses: clauses, Counts: counts, ExitCode: exit})
 	for _, s := range doc.Suites {
 		for _, tc := range s.Cases {
 			if strings.HasPrefix(tc.Name, "ERR-2 ") {

@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // verdictMarks make a long Markdown table scannable.
-var verdictMarks = map[Verdict]string{
-	Pass: "✅", Fail: "❌", Warn: "⚠️", Info: "ℹ️", Skip: "⏭️", Error: "💥",
+var verdictMarks = map[results.Verdict]string{
+	results.Pass: "✅", results.Fail: "❌", results.Warn: "⚠️", results.Info: "ℹ️", results.Skip: "⏭️", results.Error: "💥",
 }
 
 // WriteMarkdown writes the run as Markdown for a CI job summary or a pull
 // request comment: an outcome heading, the counts and costs, a table of
 // clauses, then the evidence for every FAIL and WARN in fenced blocks.
-func WriteMarkdown(w io.Writer, c *Conformance) error {
+func WriteMarkdown(w io.Writer, c *results.Conformance) error {
 	return render(w, func(b *bytes.Buffer) error {
 		outcome := c.Overall()
 		fmt.Fprintf(b, "## %s carpathian-conform: %s\n\n", verdictMarks[outcome], outcome)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 func TestMarkdownReport(t *testing.T) {
@@ -52,11 +54,11 @@ func TestMarkdownReport(t *testing.T) {
 }
 
 func TestMarkdownKeepsTargetTextInert(t *testing.T) {
-	clauses, _, _ := Aggregate([]SpecResult{{
-		Clause: "ERR-2", Name: "envelope", Outcome: OutcomeViolated,
+	clauses, _, _ := results.Aggregate([]results.SpecResult{{
+		Clause: "ERR-2", Name: "envelope", Outcome: results.OutcomeViolated,
 		Detail: "body was <script>x</script> | not JSON",
 	}}, false)
-	c := &Conformance{Clauses: clauses}
+	c := &results.Conformance{Clauses: clauses}
 	for i := range c.Clauses {
 		if c.Clauses[i].ID == "ERR-2" {
 			c.Clauses[i].Specs[0].Detail = "```\n# heading"
@@ -76,15 +78,15 @@ func TestMarkdownKeepsTargetTextInert(t *testing.T) {
 }
 
 func TestOverallAgreesWithExitCode(t *testing.T) {
-	for _, specs := range [][]SpecResult{
+	for _, specs := range [][]results.SpecResult{
 		nil,
-		{spec("SDK-1", OutcomeErrored, "x")},
-		{spec("SDK-1", OutcomeErrored, "x"), spec("ROUTE-1", OutcomeViolated, "y")},
+		{spec("SDK-1", results.OutcomeErrored, "x")},
+		{spec("SDK-1", results.OutcomeErrored, "x"), spec("ROUTE-1", results.OutcomeViolated, "y")},
 	} {
-		clauses, counts, exit := Aggregate(specs, false)
-		c := &Conformance{Clauses: clauses}
-		want := map[int]Verdict{0: Pass, 1: Fail, 3: Error}[exit]
-		if got := c.Overall(); got != want || ExitCode(counts) != exit {
+		clauses, counts, exit := results.Aggregate(specs, false)
+		c := &results.Conformance{Clauses: clauses}
+		want := map[int]results.Verdict{0: results.Pass, 1: results.Fail, 3: results.Error}[exit]
+		if got := c.Overall(); got != want || results.ExitCode(counts) != exit {
 			t.Errorf("overall %s for exit %d", got, exit)
 		}
 	}

@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -146,14 +145,7 @@ func WriteRatelimitJSON(w io.Writer, f *ratelimit.Findings) error {
 	return enc.Encode(f)
 }
 
-// WriteRatelimitJSONFile writes the findings to path whole or not at all.
-func WriteRatelimitJSONFile(path string, f *ratelimit.Findings) error {
-	var b bytes.Buffer
-	if err := WriteRatelimitJSON(&b, f); err != nil {
-		return fmt.Errorf("cannot render the findings for %s: %v", path, err)
-	}
-	if err := writeAtomic(path, b.Bytes()); err != nil {
-		return fmt.Errorf("cannot write the findings to %s: %v", path, reason(err))
-	}
-	return nil
+// WriteRatelimitJSONFile writes the findings to path with WriteFile.
+func WriteRatelimitJSONFile(path string, stdout io.Writer, f *ratelimit.Findings) error {
+	return WriteFile(path, stdout, "findings", func(w io.Writer) error { return WriteRatelimitJSON(w, f) })
 }

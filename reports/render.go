@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
@@ -60,7 +61,7 @@ func safeURL(s string) string {
 }
 
 // displayTarget is the target as human reports name it.
-func displayTarget(c *Conformance) string {
+func displayTarget(c *results.Conformance) string {
 	t := safeURL(c.Target)
 	if c.Embedded {
 		t = "embedded reference server " + t
@@ -69,7 +70,7 @@ func displayTarget(c *Conformance) string {
 }
 
 // headline names the run: tool, target, model, limit, strictness.
-func headline(c *Conformance) string {
+func headline(c *results.Conformance) string {
 	parts := []string{"carpathian-conform " + orDash(c.ToolVersion), displayTarget(c)}
 	if c.Model != "" {
 		parts = append(parts, "model "+c.Model)
@@ -82,10 +83,10 @@ func headline(c *Conformance) string {
 }
 
 // countsLine is "38 PASS · 1 WARN · 2 INFO · 3 SKIP", verdicts in Verdicts order.
-func countsLine(c *Conformance) string {
-	counts := CountVerdicts(c.Clauses) // derived, so never out of step with the rows
+func countsLine(c *results.Conformance) string {
+	counts := results.CountVerdicts(c.Clauses) // derived, so never out of step with the rows
 	var parts []string
-	for _, v := range Verdicts {
+	for _, v := range results.Verdicts {
 		if n := counts[v]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, v))
 		}
@@ -97,9 +98,9 @@ func countsLine(c *Conformance) string {
 }
 
 // costLine is what the run spent: calls, 429s waited out, tokens, time.
-func costLine(c *Conformance) string {
+func costLine(c *results.Conformance) string {
 	return fmt.Sprintf("%d of at most %d calls · %s waited out · %s spent · %s",
-		c.Calls, c.MaxCalls, plural(c.Waited429, "429"), plural(c.Tokens, "token"), roundDuration(c.Duration()))
+		c.Calls, c.MaxCalls, results.Plural(c.Waited429, "429"), results.Plural(c.Tokens, "token"), roundDuration(c.Duration()))
 }
 
 func roundDuration(d time.Duration) time.Duration {

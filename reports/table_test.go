@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
 
@@ -220,7 +221,7 @@ func TestWriteTableCurlPastes(t *testing.T) {
 	for _, cr := range c.Clauses {
 		for _, s := range cr.Specs {
 			for _, e := range s.Evidence {
-				if s.Outcome == OutcomeViolated {
+				if s.Outcome == results.OutcomeViolated {
 					want = append(want, e.Curl)
 				}
 			}

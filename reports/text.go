@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // WriteTable writes the human report, laid out for TableWidth columns: a
 // table of clauses, the verdict counts, what the run cost, then the evidence
 // for every FAIL and WARN with a curl command that reproduces it.
-func WriteTable(w io.Writer, c *Conformance) error {
+func WriteTable(w io.Writer, c *results.Conformance) error {
 	return render(w, func(b *bytes.Buffer) error {
 		p := wrappedPrinter{b: b, width: TableWidth}
 		p.line("", headline(c))

@@ -16,7 +16,7 @@ import (
 
 	"github.com/carpathian-ai/carpathian-conform/contract"
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
-	"github.com/carpathian-ai/carpathian-conform/reports"
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // runBinary runs the built binary with a clean environment.
@@ -141,7 +141,7 @@ func TestUnansweredTargetIsOneLine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no JSON report: %v", err)
 	}
-	var conf reports.Conformance
+	var conf results.Conformance
 	if err := json.Unmarshal(data, &conf); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestUnansweredTargetIsOneLine(t *testing.T) {
 		t.Fatalf("%d clauses, exit_code %d; want %d, 3", len(conf.Clauses), conf.ExitCode, len(contract.Clauses))
 	}
 	for _, c := range conf.Clauses {
-		if c.Verdict != reports.Error || !strings.Contains(c.Detail, "cannot connect") {
+		if c.Verdict != results.Error || !strings.Contains(c.Detail, "cannot connect") {
 			t.Errorf("%s: %s (%s), want ERROR with the cause", c.ID, c.Verdict, c.Detail)
 		}
 	}

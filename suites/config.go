@@ -2,7 +2,7 @@
 // clause of the contract (CONTRACT.md), run against any target from a plain
 // binary. Checks are plain functions (checks.go); spec files wire requests to
 // them by workflow; a Pacer keeps every call under the target's limit; Run
-// turns Ginkgo's report into reports.SpecResult values.
+// turns Ginkgo's report into results.SpecResult values.
 package suites
 
 import (
@@ -39,6 +39,7 @@ const KeyPrefix = "cai_"
 // Config is one conformance run.
 type Config struct {
 	Root        target.Root
+	Conn        target.Connection // extra headers and TLS trust (--header, --insecure, --ca-cert)
 	Keys        Keys
 	Limit       target.Limit  // the key's declared limit, N per W
 	Strict      bool          // a broken SHOULD fails

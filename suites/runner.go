@@ -15,6 +15,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/carpathian-ai/carpathian-conform/contract"
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 )
@@ -158,7 +159,7 @@ func WritePlan(w io.Writer, p *Plan) error {
 // result. When the target does not answer at all, it returns a result whose
 // every selected spec is an ERROR with the cause, and an error wrapping
 // ErrUnreachable: the specs are not run.
-func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, error) {
+func Run(ctx context.Context, cfg Config, plan *Plan) (*results.Conformance, error) {
 	runMu.Lock()
 	defer runMu.Unlock()
 	if ran {
@@ -191,9 +192,9 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*reports.Conformance, err
 const statusTick = 250 * time.Millisecond
 
 // conformance is the run's result from its spec results.
-func conformance(cfg Config, plan *Plan, started time.Time, specs []reports.SpecResult, interrupted bool) *reports.Conformance {
-	conf := &reports.Conformance{
-		Schema:      reports.SchemaConformance,
+func conformance(cfg Config, plan *Plan, started time.Time, specs []results.SpecResult, interrupted bool) *results.Conformance {
+	conf := &results.Conformance{
+		Schema:      results.SchemaConformance,
 		ToolVersion: cfg.ToolVersion,
 		Target:      cfg.Root.String(),
 		Embedded:    cfg.Embedded,
@@ -208,18 +209,18 @@ func conformance(cfg Config, plan *Plan, started time.Time, specs []reports.Spec
 		Waited429:   rt.meter.Waited429(),
 		Tokens:      rt.meter.Tokens(),
 	}
-	conf.Clauses, conf.Counts, conf.ExitCode = reports.Aggregate(specs, cfg.Strict)
+	conf.Clauses, conf.Counts, conf.ExitCode = results.Aggregate(specs, cfg.Strict)
 	return conf
 }
 
 // unansweredSpecs is the result of a run whose target never answered: every
 // selected spec an ERROR with the cause.
-func unansweredSpecs(plan *Plan, cause string) []reports.SpecResult {
-	out := make([]reports.SpecResult, 0, len(plan.Specs))
+func unansweredSpecs(plan *Plan, cause string) []results.SpecResult {
+	out := make([]results.SpecResult, 0, len(plan.Specs))
 	for _, s := range plan.Specs {
-		res := reports.SpecResult{Clause: s.Clause, Name: s.Name, Outcome: reports.OutcomeErrored, Detail: cause}
+		res := results.SpecResult{Clause: s.Clause, Name: s.Name, Outcome: results.OutcomeErrored, Detail: cause}
 		if !s.Selected {
-			res.Outcome, res.Detail = reports.OutcomeSkipped, notSelected
+			res.Outcome, res.Detail = results.OutcomeSkipped, notSelected
 		}
 		out = append(out, res)
 	}
@@ -266,8 +267,8 @@ func specName(sr types.SpecReport) string {
 }
 
 // specResults turns Ginkgo's report into one SpecResult per spec.
-func specResults(report types.Report, red target.Redactor, interrupted bool) []reports.SpecResult {
-	var out []reports.SpecResult
+func specResults(report types.Report, red target.Redactor, interrupted bool) []results.SpecResult {
+	var out []results.SpecResult
 	for _, sr := range report.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -278,9 +279,9 @@ func specResults(report types.Report, red target.Redactor, interrupted bool) []r
 	return out
 }
 
-func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) reports.SpecResult {
+func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) results.SpecResult {
 	l := parseLabels(sr.Labels())
-	res := reports.SpecResult{Clause: l.Clause, Name: specName(sr), Duration: sr.RunTime}
+	res := results.SpecResult{Clause: l.Clause, Name: specName(sr), Duration: sr.RunTime}
 	var erroredEntry, observed bool
 	var details []string
 	for _, e := range sr.ReportEntries {
@@ -300,11 +301,11 @@ func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) repo
 	}
 	switch {
 	case sr.State == types.SpecStatePassed && observed:
-		res.Outcome = reports.OutcomeObserved
+		res.Outcome = results.OutcomeObserved
 	case sr.State == types.SpecStatePassed:
-		res.Outcome = reports.OutcomePassed
+		res.Outcome = results.OutcomePassed
 	case sr.State == types.SpecStateSkipped:
-		res.Outcome = reports.OutcomeSkipped
+		res.Outcome = results.OutcomeSkipped
 		details = []string{sr.Failure.Message}
 		switch {
 		case sr.Failure.Message != "":
@@ -314,10 +315,10 @@ func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) repo
 			details = []string{notSelected}
 		}
 	case sr.State == types.SpecStateFailed && !erroredEntry:
-		res.Outcome = reports.OutcomeViolated
+		res.Outcome = results.OutcomeViolated
 		details = []string{sr.Failure.Message}
 	default: // errored, panicked, interrupted, timed out, aborted
-		res.Outcome = reports.OutcomeErrored
+		res.Outcome = results.OutcomeErrored
 		msg := sr.Failure.Message
 		if msg == "" {
 			msg = sr.State.String()
@@ -325,7 +326,7 @@ func specResult(sr types.SpecReport, red target.Redactor, interrupted bool) repo
 		details = []string{msg}
 	}
 	res.Detail = red.String(strings.Join(details, "; "))
-	if res.Outcome != reports.OutcomeViolated && res.Outcome != reports.OutcomeObserved {
+	if res.Outcome != results.OutcomeViolated && res.Outcome != results.OutcomeObserved {
 		res.Evidence = nil
 	}
 	return res

@@ -19,6 +19,7 @@ import (
 
 	"github.com/carpathian-ai/carpathian-conform/contract"
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 )
@@ -66,7 +67,7 @@ type scenario struct {
 
 type outcome struct {
 	sc             scenario
-	conf           reports.Conformance
+	conf           results.Conformance
 	exit           int
 	stdout, stderr string
 	files          map[string][]byte
@@ -228,9 +229,9 @@ func TestSelfTest(t *testing.T) {
 func checkConformant(t *testing.T, o outcome) {
 	t.Helper()
 	for _, c := range o.conf.Clauses {
-		want := reports.Pass
+		want := results.Pass
 		if c.Level == contract.Info {
-			want = reports.Info
+			want = results.Info
 		}
 		if c.Verdict != want {
 			t.Errorf("%s: %s %s (%s), want %s", o.sc.name, c.ID, c.Verdict, c.Detail, want)
@@ -254,9 +255,9 @@ func checkCaught(t *testing.T, o outcome) []string {
 		allowed[a] = true
 	}
 	level := contract.MustLookup(d.Clause).Level
-	want := reports.Fail
+	want := results.Fail
 	if level == contract.Should && !o.sc.strict {
-		want = reports.Warn
+		want = results.Warn
 	}
 	var caught string
 	var others []string
@@ -267,19 +268,19 @@ func checkCaught(t *testing.T, o outcome) []string {
 			if c.Verdict != want {
 				t.Errorf("deviation %s: %s is %s (%s), want %s", d.Name, c.ID, c.Verdict, c.Detail, want)
 			}
-		case c.Verdict == reports.Pass || c.Verdict == reports.Info:
+		case c.Verdict == results.Pass || c.Verdict == results.Info:
 		default:
 			others = append(others, c.ID+" "+string(c.Verdict))
-			if c.Verdict == reports.Fail && !allowed[c.ID] {
+			if c.Verdict == results.Fail && !allowed[c.ID] {
 				t.Errorf("deviation %s: %s FAILs too (%s): only %s (and %v) may", d.Name, c.ID, c.Detail, d.Clause, d.Also)
 			}
-			if c.Verdict == reports.Error {
+			if c.Verdict == results.Error {
 				t.Errorf("deviation %s: %s is an ERROR (%s)", d.Name, c.ID, c.Detail)
 			}
 		}
 	}
 	wantExit := 0
-	if want == reports.Fail {
+	if want == results.Fail {
 		wantExit = 1
 	}
 	for _, o := range others {
@@ -338,8 +339,8 @@ func checkJSON(t *testing.T, o outcome) {
 	if err := validateSchema(o.files["json"]); err != nil {
 		t.Errorf("the JSON report does not match its schema: %v", err)
 	}
-	if c.Schema != reports.SchemaConformance {
-		t.Errorf("schema %q, want %q", c.Schema, reports.SchemaConformance)
+	if c.Schema != results.SchemaConformance {
+		t.Errorf("schema %q, want %q", c.Schema, results.SchemaConformance)
 	}
 	if len(c.Clauses) != len(contract.Clauses) {
 		t.Errorf("%d clauses, want %d", len(c.Clauses), len(contract.Clauses))

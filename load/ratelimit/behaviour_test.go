@@ -100,6 +100,10 @@ func TestResultsReadByVegeta(t *testing.T) {
 		if err := dec.Decode(&r); err != nil {
 			break
 		}
+		// vegeta plot splits OK from error by Error alone.
+		if ok := r.Error == ""; ok != (r.Code >= 200 && r.Code < 400) {
+			t.Errorf("status %d with Error %q: vegeta plot would call it %s", r.Code, r.Error, map[bool]string{true: "OK", false: "an error"}[ok])
+		}
 		m.Add(&r)
 	}
 	m.Close()

@@ -1,4 +1,4 @@
-package reports
+package results
 
 import (
 	"fmt"
@@ -11,12 +11,6 @@ import (
 // MaxDetail caps a clause's one-line detail (in runes); the full details stay
 // in its specs.
 const MaxDetail = 160
-
-// Exit codes Aggregate decides; they match cmd.ExitViolation and cmd.ExitErrors.
-const (
-	exitViolation = 1
-	exitErrors    = 3
-)
 
 // Aggregate turns spec results into one row per clause of contract.Clauses, in
 // contract order, with the verdict counts and the run's exit code: 1 if any
@@ -65,11 +59,11 @@ func CountVerdicts(clauses []ClauseResult) map[Verdict]int {
 func ExitCode(counts map[Verdict]int) int {
 	switch overall(counts) {
 	case Fail:
-		return exitViolation
+		return ExitViolation
 	case Error:
-		return exitErrors
+		return ExitErrors
 	}
-	return 0
+	return ExitOK
 }
 
 // overall is a run's verdict in one word: FAIL if a clause failed, else
@@ -154,14 +148,15 @@ func observations(observed, passed []SpecResult, skipped int) string {
 }
 
 func passSummary(passed, skipped int) string {
-	s := plural(passed, "spec") + " passed"
+	s := Plural(passed, "spec") + " passed"
 	if skipped > 0 {
 		s += fmt.Sprintf(", %d skipped", skipped)
 	}
 	return s
 }
 
-func plural(n int, noun string) string {
+// Plural is "1 spec" or "3 specs": the one pluraliser details and reports share.
+func Plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}

@@ -1,4 +1,8 @@
-package reports
+// Package results is the conformance result model: what each spec found,
+// the verdict on each clause, the run as a whole and the exit-code policy.
+// Renderers (reports/) and the comparison, waiver and rerun logic build on it;
+// it never imports a renderer.
+package results
 
 import (
 	"time"
@@ -94,3 +98,13 @@ func (c *Conformance) Duration() time.Duration {
 // Overall is the run's verdict in one word: FAIL if a clause failed, else
 // ERROR if one errored, else PASS; it agrees with the exit code.
 func (c *Conformance) Overall() Verdict { return overall(CountVerdicts(c.Clauses)) }
+
+// Clause is the row for clause id, if the run has one.
+func (c *Conformance) Clause(id string) (ClauseResult, bool) {
+	for _, cr := range c.Clauses {
+		if cr.ID == id {
+			return cr, true
+		}
+	}
+	return ClauseResult{}, false
+}
