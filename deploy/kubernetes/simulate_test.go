@@ -20,6 +20,7 @@ import (
 
 	"github.com/carpathian-ai/carpathian-conform/fixtures"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
+	"github.com/carpathian-ai/carpathian-conform/reports"
 )
 
 // The simulated run: the whole profile every N shares.
@@ -184,25 +185,8 @@ func runPods(t *testing.T, bin string, ps []pod) {
 	}
 }
 
-// mergedReport is what the figures below read of report's JSON.
-type mergedReport struct {
-	Requests    uint64  `json:"requests"`
-	OfferedRate float64 `json:"offered_rate"`
-	Slots       uint64  `json:"slots"`
-	MissedSlots uint64  `json:"missed_slots"`
-	LateSends   uint64  `json:"late_sends"`
-	Latencies   struct {
-		P50 time.Duration `json:"50th"`
-		P90 time.Duration `json:"90th"`
-		P95 time.Duration `json:"95th"`
-		P99 time.Duration `json:"99th"`
-		Min time.Duration `json:"min"`
-		Max time.Duration `json:"max"`
-	} `json:"latencies"`
-	Profile string `json:"profile"`
-}
-
-func report(t *testing.T, bin, jsonPath string, files ...string) mergedReport {
+// report runs `report` over files and reads its JSON.
+func report(t *testing.T, bin, jsonPath string, files ...string) reports.LoadJSON {
 	t.Helper()
 	out, err := exec.Command(bin, append([]string{"report", "--json", jsonPath}, files...)...).CombinedOutput()
 	if err != nil {
@@ -212,7 +196,7 @@ func report(t *testing.T, bin, jsonPath string, files ...string) mergedReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r mergedReport
+	var r reports.LoadJSON
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
