@@ -64,7 +64,7 @@ func capacityCommand(env Env) command {
 	f := &capacityFlags{}
 	return command{name: "capacity", summary: "find the highest request rate that meets an SLO",
 		help:   "carpathian-conform capacity: find the highest request rate that meets an SLO (double from --start-rate until a step misses, then bisect to --precision)",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // run searches for the capacity the flags describe.

@@ -17,7 +17,7 @@ func checkCommand(env Env) command {
 	f := &checkFlags{}
 	return command{name: "check", summary: "run the conformance suite (the default when no subcommand is given)",
 		help:   "carpathian-conform [check]: check a Carpathian AI API deployment against its contract, clause by clause",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // checkFlags are the check command's flags.
@@ -31,6 +31,7 @@ type checkFlags struct {
 	junit, jsonPath, markdown string
 	timeout                   time.Duration
 	maxCalls                  int
+	conn                      connectionFlags
 }
 
 func (f *checkFlags) define(fs *FlagSet) {
@@ -52,6 +53,7 @@ func (f *checkFlags) define(fs *FlagSet) {
 	fs.PositiveDuration(&f.timeout, "timeout", target.DefaultTimeout, "per-call timeout")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "refuse to run if the specs may need more calls than this (0: no cap)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show Ginkgo's spec-by-spec output")
+	f.conn.define(fs)
 }
 
 // run checks the target the flags name.
@@ -60,7 +62,11 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		return Usagef("check: %v", err)
 	}
 
-	cfg := suites.Config{Keys: f.keys, Limit: f.limit, Strict: f.strict, Timeout: f.timeout, MaxCalls: f.maxCalls,
+	conn, err := f.conn.connection()
+	if err != nil {
+		return Usagef("check: %v", err)
+	}
+	cfg := suites.Config{Conn: conn, Keys: f.keys, Limit: f.limit, Strict: f.strict, Timeout: f.timeout, MaxCalls: f.maxCalls,
 		LabelFilter: f.labelFilter, Focus: f.focus, Verbose: f.verbose, Out: env.Stdout, ToolVersion: Version}
 	if isTerminal(env.Stderr) {
 		cfg.Status = env.Stderr

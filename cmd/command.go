@@ -14,39 +14,48 @@ import (
 // command's flags are defined by one function (define), so that adding a
 // flag touches one place.
 type command struct {
-	name    string
-	summary string                  // one line, in the top-level help's list of commands
-	help    string                  // heads the command's --help
-	define  func(fs *FlagSet)       // defines the flags; nil: none
-	run     func(fs *FlagSet) error // runs once the flags and the environment are read
-	// args, when set, takes the command's arguments (fs.Args() in run) and
-	// names them in its usage, e.g. "FILE..."; by default there are none.
-	args string
+	name     string
+	operands string                                 // what follows the flags in its usage, e.g. "OLD NEW"; "": nothing
+	summary  string                                 // one line, in the top-level help's list of commands
+	help     string                                 // heads the command's --help
+	define   func(fs *FlagSet)                      // defines the flags; nil: none
+	args     cobra.PositionalArgs                   // checks the operands (a UsageError); nil: none taken
+	run      func(fs *FlagSet, args []string) error // runs once the flags, environment and profile are read
 }
 
 // envTwins marks the commands whose flags are also read from CARPATHIAN_*
 // variables (ours; not cobra's completion commands).
 const envTwins = "carpathian-env"
 
-// cobra makes the cobra command: flags parsed by pflag, then the
-// environment read for the flags not on the command line, then run.
+// cobra makes the cobra command: flags parsed by pflag; then the flags not
+// on the command line read from the environment and the --config profile
+// (resolve); then run, or --print-config.
 func (c command) cobra() *cobra.Command {
 	cc := &cobra.Command{
-		Use: c.name, Short: c.summary, Long: c.help,
-		Args:        unexpectedArgument,
+		Use: strings.TrimSpace(c.name + " " + c.operands), Short: c.summary, Long: c.help,
+		Args:        c.args,
 		Annotations: map[string]string{envTwins: "yes"},
 	}
-	if c.args != "" {
-		cc.Use, cc.Args = c.name+" "+c.args, cobra.ArbitraryArgs
+	if cc.Args == nil {
+		cc.Args = unexpectedArgument
+	} else { // cobra's checks (ExactArgs...) say what is wrong: made usage errors
+		cc.Args = func(cc *cobra.Command, args []string) error {
+			err := c.args(cc, args)
+			var ue *UsageError
+			if err != nil && !errors.As(err, &ue) {
+				err = Usagef("%s: %v (usage: %s)", c.name, err, cc.UseLine())
+			}
+			return err
+		}
 	}
 	fs := &FlagSet{cc.Flags()}
 	if c.define != nil {
 		c.define(fs)
 		acceptYesNo(fs.FlagSet)
 	}
-	cc.RunE = func(cc *cobra.Command, _ []string) error {
+	cc.RunE = func(cc *cobra.Command, args []string) error {
 		if c.define == nil { // a command without flags has nothing to configure
-			return c.run(fs)
+			return c.run(fs, args)
 		}
 		sources, err := resolve(fs, c.name, allCommandFlags(cc.Root()))
 		if err != nil {
@@ -55,7 +64,7 @@ func (c command) cobra() *cobra.Command {
 		if show, _ := fs.GetBool("print-config"); show {
 			return printConfig(cc.OutOrStdout(), fs, c.name, sources)
 		}
-		return c.run(fs)
+		return c.run(fs, args)
 	}
 	return cc
 }
@@ -70,7 +79,7 @@ func subcommands(env Env) []command {
 		capacityCommand(env),
 		reportCommand(env),
 		{name: "version", summary: "print the version", help: "carpathian-conform version: print the version",
-			run: func(*FlagSet) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
+			run: func(*FlagSet, []string) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
 	}
 }
 
@@ -83,6 +92,7 @@ func newRoot(env Env) *cobra.Command {
 	defineConfigFlags(root.PersistentFlags())
 	acceptYesNo(root.PersistentFlags())
 	root.Version = Version
+	root.Flags().Bool("version", false, "print the version and exit") // cobra prints it, in this wording
 	root.SetVersionTemplate("carpathian-conform {{.Version}}\n")
 	for _, c := range subcommands(env) {
 		root.AddCommand(c.cobra())

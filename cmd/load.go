@@ -32,6 +32,7 @@ type loadFlags struct {
 	jsonPath, outputPath, htmlPath string
 	sampleEvery                    int
 	sharding                       shardFlags
+	hist                           string
 }
 
 func (f *loadFlags) define(fs *FlagSet) {
@@ -58,6 +59,7 @@ func (f *loadFlags) define(fs *FlagSet) {
 	fs.OutputVar(&f.htmlPath, "html", "write a latency-over-time plot (vegeta plot) to `FILE`")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
 	f.sharding.define(fs)
+	fs.StringVar(&f.hist, "hist", "", "print a latency histogram of every call over these `BUCKETS`, e.g. 0,10ms,50ms,100ms,1s (as vegeta report -type=hist)")
 }
 
 // loadCommand drives calls at a controlled rate and reports what happened.
@@ -65,7 +67,7 @@ func loadCommand(env Env) command {
 	f := &loadFlags{}
 	return command{name: "load", summary: "drive chat or models calls at a controlled rate and report latency, throughput and tokens",
 		help:   "carpathian-conform load: drive chat (or models) calls at a controlled rate; report latency, throughput, tokens and CI thresholds",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // run makes the load run the flags describe.
@@ -103,6 +105,14 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if err := f.affordable(plan); err != nil {
 		return Usagef("load: %v", err)
 	}
+	var hist *load.LatencyHistogram
+	if f.hist != "" {
+		buckets, err := load.ParseBuckets(f.hist)
+		if err != nil {
+			return Usagef("load: --hist: %v", err)
+		}
+		hist = load.NewBucketHistogram(buckets)
+	}
 	if err := preflightKeys(env, plan, f.target.timeout); err != nil {
 		return err
 	}
@@ -117,6 +127,9 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 		return Usagef("load: %v", err)
 	}
 	opts = append(opts, load.WithSinks(sinks...))
+	if hist != nil {
+		opts = append(opts, load.WithSinks(hist))
+	}
 	if isTerminal(env.Stderr) {
 		opts = append(opts, load.WithProgress(time.Second, func(p load.Progress) {
 			fmt.Fprintf(env.Stderr, "\r\033[K%s", reports.LoadProgressLine(p))
@@ -137,6 +150,12 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	}
 	if err := reports.WriteLoadTables(env.Stdout, run); err != nil {
 		return err
+	}
+	if hist != nil {
+		fmt.Fprintln(env.Stdout, "\nLatency histogram (every call, as vegeta report -type=hist):")
+		if err := hist.WriteText(env.Stdout); err != nil {
+			return err
+		}
 	}
 	if err := shard.writeMeta(env, f.outputPath, res); err != nil && runErr == nil {
 		runErr = err
@@ -171,7 +190,7 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 // before the run: a target that does not answer, or refuses a key, would
 // otherwise fail every call of the run, for its whole duration.
 func preflightKeys(env Env, plan *load.Plan, timeout time.Duration) error {
-	client := target.NewClient(plan.Root, target.WithTimeout(timeout))
+	client := target.NewClient(plan.Root, target.WithConnection(plan.Conn), target.WithTimeout(timeout))
 	url := plan.Root.URL(target.PathModels)
 	keys := slices.Clone(plan.Keys)
 	slices.Sort(keys)
@@ -215,6 +234,7 @@ func (f *loadFlags) plan(fs *FlagSet) (*load.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.request.seed = f.seed
 	p, err := f.request.plan(fs, root, &f.target, profile, "carpathian-conform")
 	if err != nil {
 		return nil, err

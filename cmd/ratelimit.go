@@ -22,7 +22,7 @@ func ratelimitCommand(env Env) command {
 	f := &ratelimitFlags{}
 	return command{name: "ratelimit", summary: "measure what the target's rate limiter actually does",
 		help:   "carpathian-conform ratelimit: measure what the target's rate limiter actually does (burst, refill, algorithm, Retry-After, headers) against --expect",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // ratelimitFlags are the ratelimit command's flags.
@@ -106,7 +106,11 @@ func (f *ratelimitFlags) run(env Env, fs *FlagSet) error {
 	cfg.Progress = func(s string) {
 		fmt.Fprintf(env.Stderr, "[%6s] %s\n", time.Since(start).Round(100*time.Millisecond), s)
 	}
-	client := target.NewClient(root, target.WithTimeout(f.target.timeout))
+	conn, err := f.target.conn.connection()
+	if err != nil {
+		return Usagef("ratelimit: %v", err)
+	}
+	client := target.NewClient(root, target.WithConnection(conn), target.WithTimeout(f.target.timeout))
 	found := ratelimit.Run(env.Ctx, ratelimit.NewTargetCaller(client, keys, nil), cfg)
 	found.Target, found.Embedded = root.String(), embedded
 	fmt.Fprintln(env.Stdout)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/carpathian-ai/carpathian-conform/load"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 )
@@ -25,13 +27,13 @@ func (f *reportFlags) define(fs *FlagSet) {
 // reportCommand recomputes a load report from results files.
 func reportCommand(env Env) command {
 	f := &reportFlags{}
-	return command{name: "report", args: "FILE...",
+	return command{name: "report", operands: "FILE...", args: cobra.MinimumNArgs(1),
 		summary: "recompute the load report of one run from its results files, merging shards exactly",
 		help: "carpathian-conform report FILE...: the load report of one run, recomputed from its results files " +
 			"(load --output, one per shard, each with its .meta.json beside it): tables, JSON, HTML and thresholds; " +
 			"percentiles from every sample, offered rate and missed slots added up. Files of different runs or " +
 			"targets are refused. A pattern such as 'results-*of8.bin' is expanded.",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs.Args()) }}
+		define: f.define, run: func(_ *FlagSet, args []string) error { return f.run(env, args) }}
 }
 
 // run merges the results files into one load report.

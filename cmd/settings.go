@@ -108,6 +108,10 @@ func applyProfile(fs *FlagSet, command string, flags commandFlags, sources map[s
 		if err != nil || f.Changed || !ok {
 			return
 		}
+		if len(s.values) > 1 && !repeatable(f) {
+			err = Usagef("%s: %s takes one value, not a list", p.at(s.line), f.Name)
+			return
+		}
 		values, via := s.values, ""
 		if s.fromEnv {
 			values = nil

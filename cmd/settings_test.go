@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // writeConfig writes a --config file and returns its path.
@@ -136,7 +139,9 @@ func TestConfigRefusals(t *testing.T) {
 		{"a bad value", "staging:\n  check:\n    strict: maybe\n", "", `:3: profile staging: strict "maybe": not a boolean: use true/false, yes/no or 1/0`},
 		{"no such profile", "staging:\n  timeout: 1s\n", "--profile prod", `no profile "prod"; it has staging`},
 		{"not YAML", "staging: [\n", "", "--config"},
+		{"empty", "# nothing yet\n", "", "no profiles in the file"},
 		{"a report path shared by every command", "staging:\n  base-url: http://h/ai\n  json: out/r.json\n", "", ":3: profile staging: json is a report path: give it under each command"},
+		{"a list for a flag of one value", "staging:\n  check:\n    timeout: [1s, 2s]\n", "", ":3: profile staging: timeout takes one value, not a list"},
 		{"the config's own flags", "staging:\n  profile: prod\n", "", "has no place in a profile"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -245,5 +250,19 @@ func TestCompletion(t *testing.T) {
 	config := writeConfig(t, stagingProfile)
 	if _, stdout, _ := runCommand("__complete", "check", "--config", config, "--profile", ""); !strings.HasPrefix(stdout, "prod\nstaging\n") {
 		t.Errorf("completing --profile: %q", stdout)
+	}
+}
+
+// Every report path ("write ... to FILE") is defined with OutputVar, so its
+// variable is the command's own: a guard for flags added later.
+func TestReportPathsAreOutputVars(t *testing.T) {
+	root := newRoot(Env{Stdout: io.Discard, Stderr: io.Discard})
+	for _, c := range root.Commands() {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			_, output := f.Annotations[outputAnnotation]
+			if writes := strings.HasPrefix(f.Usage, "write "); writes != output {
+				t.Errorf("%s --%s: usage %q, defined with OutputVar: %v (report paths use fs.OutputVar, nothing else does)", c.Name(), f.Name, f.Usage, output)
+			}
+		})
 	}
 }

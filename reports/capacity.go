@@ -90,7 +90,7 @@ func capacityStepRow(s *capacity.Step) []string {
 	l := s.Measured.SuccessLatencies
 	p50, p95, p99, p999 := "-", "-", "-", "-"
 	if l.Count > 0 {
-		p50, p95, p99, p999 = loadDur(l.P50), loadDur(l.P95), loadDur(l.P99), loadDur(l.P999)
+		p50, p95, p99, p999 = shortDur(l.P50), shortDur(l.P95), shortDur(l.P99), shortDur(l.P999)
 	}
 	success := "-"
 	if s.Measured.Requests > 0 {
@@ -215,3 +215,20 @@ func CapacityStepLine(s *capacity.Step) string {
 }
 
 func capacityPct(ratio float64) string { return strconv.FormatFloat(ratio*100, 'f', -1, 64) + "%" }
+
+// shortDur is a latency to 3 significant digits (104ms, 1.32s), so that the
+// steps table keeps its eleven columns within the report width.
+func shortDur(d time.Duration) string {
+	for _, unit := range []time.Duration{time.Hour, time.Minute, time.Second, time.Millisecond, time.Microsecond} {
+		if d >= 100*unit {
+			return d.Round(unit).String()
+		}
+		if d >= 10*unit {
+			return d.Round(unit / 10).String()
+		}
+		if d >= unit {
+			return d.Round(unit / 100).String()
+		}
+	}
+	return d.String()
+}
