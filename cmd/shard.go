@@ -86,9 +86,9 @@ func (sh *sharding) waitStart(env Env, p *load.Plan) error {
 		return Usagef("load: started %s after --start-at %s, after the whole profile (%s): nothing left to send",
 			late.Round(time.Millisecond), sh.startAt.Format(time.RFC3339), p.Profile.Duration())
 	}
-	if late > load.DefaultTolerance {
-		fmt.Fprintf(env.Stderr, "carpathian-conform: load: shard %s started %s after --start-at %s: the slots already due are counted as missed\n",
-			sh.shard, late.Round(time.Millisecond), sh.startAt.Format(time.RFC3339))
+	if late >= time.Millisecond {
+		fmt.Fprintf(env.Stderr, "carpathian-conform: load: shard %s started %s late, after --start-at %s: the slots already due are counted as missed\n",
+			sh.shard, late.Round(time.Millisecond), sh.startAt.Format(time.RFC3339Nano))
 	}
 	p.Profile = load.StartedLate(p.Profile, late)
 	return nil
