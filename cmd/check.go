@@ -29,6 +29,7 @@ type checkFlags struct {
 	labelFilter               string
 	focus                     Patterns
 	junit, jsonPath, markdown string
+	html                      string
 	timeout                   time.Duration
 	maxCalls                  int
 	conn                      connectionFlags
@@ -50,6 +51,7 @@ func (f *checkFlags) define(fs *FlagSet) {
 	fs.OutputVar(&f.junit, "junit", "write a JUnit XML report to `FILE`")
 	fs.OutputVar(&f.jsonPath, "json", "write the JSON report to `FILE`")
 	fs.OutputVar(&f.markdown, "markdown", "write a Markdown report to `FILE`")
+	fs.OutputVar(&f.html, "html", "write a self-contained HTML report to `FILE`: every clause, collapsible, with its verdict, evidence and curl")
 	fs.PositiveDuration(&f.timeout, "timeout", target.DefaultTimeout, "per-call timeout")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "refuse to run if the specs may need more calls than this (0: no cap)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show Ginkgo's spec-by-spec output")
@@ -58,7 +60,7 @@ func (f *checkFlags) define(fs *FlagSet) {
 
 // run checks the target the flags name.
 func (f *checkFlags) run(env Env, fs *FlagSet) error {
-	if err := checkWritable(f.jsonPath, f.junit, f.markdown); err != nil {
+	if err := checkWritable(f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		return Usagef("check: %v", err)
 	}
 
@@ -119,7 +121,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
 		// No table of identical ERROR rows: one line, and the files for CI.
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
-		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
+		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		}
 		return &ExitError{Code: ExitErrors}
@@ -130,7 +132,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	if err := reports.WriteTable(env.Stdout, conf); err != nil {
 		return err
 	}
-	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
+	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		return &ExitError{Code: ExitErrors}
 	}

@@ -56,7 +56,7 @@ func (f *loadFlags) define(fs *FlagSet) {
 	fs.Var(&f.aborts, "abort-on", "stop early when this `CONDITION` holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
 	fs.OutputVar(&f.jsonPath, "json", "write the summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
 	fs.OutputVar(&f.outputPath, "output", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
-	fs.OutputVar(&f.htmlPath, "html", "write a latency-over-time plot (vegeta plot) to `FILE`")
+	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: summary, thresholds, latency, status codes, error classes and tokens over time, latency distribution")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
 	f.sharding.define(fs)
 	fs.StringVar(&f.hist, "hist", "", "print a latency histogram of every call over these `BUCKETS`, e.g. 0,10ms,50ms,100ms,1s (as vegeta report -type=hist)")
@@ -122,9 +122,14 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if f.sampleEvery > 0 && !plan.IsModels() {
 		opts = append(opts, load.WithChecker(suites.ReplyChecker(), f.sampleEvery))
 	}
-	sinks, err := outputSinks(env.Stdout, plan, f.outputPath, f.htmlPath)
+	sinks, err := outputSinks(env.Stdout, f.outputPath)
 	if err != nil {
 		return Usagef("load: %v", err)
+	}
+	var timeline *load.Timeline // the HTML report's over-time figures
+	if f.htmlPath != "" {
+		timeline = load.NewTimeline(time.Now(), plan.Profile.Duration())
+		sinks = append(sinks, timeline)
 	}
 	opts = append(opts, load.WithSinks(sinks...))
 	if hist != nil {
@@ -162,6 +167,11 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	}
 	if f.jsonPath != "" {
 		if err := reports.WriteLoadJSONFile(f.jsonPath, env.Stdout, reports.NewLoadJSON(run, Version)); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if f.htmlPath != "" {
+		if err := reports.WriteLoadHTMLFile(f.htmlPath, env.Stdout, run, timeline, Version); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -305,25 +315,16 @@ func (f *loadFlags) affordable(p *load.Plan) error {
 	return f.cost.affordable("plan", calls, calls*e.TokensPerCall, bounded, "lower the rate or duration")
 }
 
-// outputSinks opens the result files: vegeta's binary format and the HTML plot.
-func outputSinks(stdout io.Writer, p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error) {
-	var sinks []load.Sink
-	if outputPath != "" {
-		s, err := load.FileOutput(outputPath, stdout, load.BinaryOutput)
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
+// outputSinks opens the results file: vegeta's binary format.
+func outputSinks(stdout io.Writer, outputPath string) ([]load.Sink, error) {
+	if outputPath == "" {
+		return nil, nil
 	}
-	if htmlPath != "" {
-		title := "carpathian-conform load: " + p.Profile.String()
-		s, err := load.FileOutput(htmlPath, stdout, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
+	s, err := load.FileOutput(outputPath, stdout, load.BinaryOutput)
+	if err != nil {
+		return nil, err
 	}
-	return sinks, nil
+	return []load.Sink{s}, nil
 }
 
 func isTerminal(w io.Writer) bool {

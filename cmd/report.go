@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -21,7 +20,7 @@ type reportFlags struct {
 func (f *reportFlags) define(fs *FlagSet) {
 	fs.Var(&f.thresholds, "threshold", "CI gate on the merged figures, repeatable: p99<2s, success>=99.5%, offered_rate>=400/s (breached: exit 4)")
 	fs.OutputVar(&f.jsonPath, "json", "write the merged summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
-	fs.OutputVar(&f.htmlPath, "html", "write a latency-over-time plot of every result (vegeta plot) to `FILE`")
+	fs.OutputVar(&f.htmlPath, "html", "write the self-contained HTML report of the merged run to `FILE` (as load --html)")
 }
 
 // reportCommand recomputes a load report from results files.
@@ -54,13 +53,16 @@ func (f *reportFlags) run(env Env, args []string) error {
 		return Usagef("report: %v", err)
 	}
 	var sinks []load.Sink
+	var timeline *load.Timeline // the HTML report's over-time figures, from the first shard's start
 	if f.htmlPath != "" {
-		title := "carpathian-conform report: " + results[0].Meta.Profile
-		s, err := load.FileOutput(f.htmlPath, env.Stdout, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
-		if err != nil {
-			return Usagef("report: %v", err)
+		origin := results[0].Meta.Started
+		for _, r := range results {
+			if r.Meta.Started.Before(origin) {
+				origin = r.Meta.Started
+			}
 		}
-		sinks = append(sinks, s)
+		timeline = load.NewTimeline(origin, results[0].Meta.ProfileDuration)
+		sinks = append(sinks, timeline)
 	}
 	res, err := load.Merge(results, sinks...)
 	if err != nil {
@@ -73,6 +75,11 @@ func (f *reportFlags) run(env Env, args []string) error {
 	}
 	if f.jsonPath != "" {
 		if err := reports.WriteLoadJSONFile(f.jsonPath, env.Stdout, reports.NewLoadJSON(run, Version)); err != nil {
+			return fmt.Errorf("report: %v", err)
+		}
+	}
+	if f.htmlPath != "" {
+		if err := reports.WriteLoadHTMLFile(f.htmlPath, env.Stdout, run, timeline, Version); err != nil {
 			return fmt.Errorf("report: %v", err)
 		}
 	}

@@ -117,6 +117,10 @@ func TestPrintConfigRedactsKeys(t *testing.T) {
 	if got := effective(t, "load", "api-key", "--api-key", "cai_aaaaaaaaaaaa9z9z", "--api-key", "cai_bbbbbbbbbbbb8y8y"); got != "--api-key cai_…9z9z,cai_…8y8y flag" {
 		t.Errorf("two keys: %q", got)
 	}
+	code, stdout, _ = runCommand("load", "--header", "Authorization: Bearer gw-secret-1", "--header", "X-Gateway:staging", "--print-config")
+	if code != ExitOK || strings.Contains(stdout, "gw-secret-1") || strings.Contains(stdout, "staging") || !strings.Contains(stdout, "Authorization: …, X-Gateway: …") {
+		t.Errorf("headers: exit %d\n%s", code, stdout)
+	}
 	os.Unsetenv("TEST_STAGING_KEY")
 	code, _, stderr = runCommand("load", "--config", config, "--profile", "staging", "--print-config")
 	if code != ExitUsage || !strings.Contains(stderr, "api-key-env names TEST_STAGING_KEY, which is not set") {
