@@ -31,9 +31,13 @@ func TestShardsThenReport(t *testing.T) {
 			t.Fatalf("no run metadata beside %s: %v", f, err)
 		}
 	}
-	code, stdout, errOut := runCommand("report", filepath.Join(dir, "results-*of2.bin"))
+	html := filepath.Join(dir, "merged.html")
+	code, stdout, errOut := runCommand("report", filepath.Join(dir, "results-*of2.bin"), "--html", html)
 	if code != ExitOK || !strings.Contains(stdout, "2 shards merged") {
 		t.Fatalf("report: exit %d, %q\n%s", code, errOut, stdout)
+	}
+	if page, err := os.ReadFile(html); err != nil || !strings.Contains(string(page), "<html") || !strings.Contains(string(page), "2 shards merged") {
+		t.Errorf("report --html: %v, %d bytes", err, len(page))
 	}
 	// 50 slots in all, sent or missed: the shards' 25 each add up.
 	if !strings.Contains(stdout, "offered rate") || calls.Load() < 50 {
