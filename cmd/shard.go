@@ -19,7 +19,7 @@ type shardFlags struct {
 func (s *shardFlags) define(fs *FlagSet) {
 	fs.StringVar(&s.shard, "shard", "", "run shard `I/N` (I from 0, like a Job's $(JOB_COMPLETION_INDEX)/8): slots I, I+N, ... of the profile, every N-th key; output files get -IofN in their names")
 	fs.StringVar(&s.startAt, "start-at", "", "begin at this RFC 3339 `TIME`, e.g. 2026-05-04T12:00:00Z, so shards start together; a late start is reported and its missed slots counted")
-	fs.StringVar(&s.runID, "run-id", "", "the `ID` shared by the shards of one run, recorded beside --output (default: derived from the target, profile, seed, shard count and --start-at)")
+	fs.StringVar(&s.runID, "run-id", "", "the `ID` shared by the shards of one run, recorded beside --output (default: derived from the target, profile, seed, shard count and --start-at; give one to tell apart runs with the same flags)")
 }
 
 // sharding is the parsed shard flags.

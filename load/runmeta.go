@@ -84,14 +84,13 @@ type ConformanceJSON struct {
 
 // RunID names a run from what its shards share: the target, the whole
 // profile (with its seed), the shard count and the agreed start. Shards
-// started with the same flags agree on it without talking to each other;
-// a run without --start-at gets its own.
+// started with the same flags agree on it without talking to each other.
+// Two runs with the same flags and no --start-at share it too: give them
+// a --run-id (a Kubernetes Job passes its uid) to keep their files apart.
 func RunID(root target.Root, path string, whole Profile, seed uint64, shards int, startAt time.Time) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%d\n%d\n", root, path, whole, seed, shards)
-	if startAt.IsZero() {
-		fmt.Fprintf(h, "unplanned %d", time.Now().UnixNano())
-	} else {
+	if !startAt.IsZero() {
 		fmt.Fprintf(h, "%s", startAt.UTC().Format(time.RFC3339Nano))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]

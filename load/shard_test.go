@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // dueTimes lists every slot a pacer would offer, in order.
@@ -229,5 +231,27 @@ func TestWaitStart(t *testing.T) {
 	cancel()
 	if _, err := WaitStart(ctx, time.Now().Add(time.Hour), time.Now, Sleep); err == nil {
 		t.Error("a cancelled wait did not end with an error")
+	}
+}
+
+// Shards started with the same flags agree on the run ID; another start,
+// target or shard count is another run.
+func TestRunIDAgreesAcrossShards(t *testing.T) {
+	root := target.MustParseBaseURL("http://127.0.0.1:8080/ai/v1")
+	p := must(Constant(100, time.Second))
+	at := time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)
+	id := RunID(root, target.PathChat, p, 1, 8, at)
+	if again := RunID(root, target.PathChat, p, 1, 8, at); again != id {
+		t.Errorf("same flags, IDs %s and %s", id, again)
+	}
+	for name, other := range map[string]string{
+		"start":  RunID(root, target.PathChat, p, 1, 8, at.Add(time.Second)),
+		"count":  RunID(root, target.PathChat, p, 1, 4, at),
+		"target": RunID(target.MustParseBaseURL("http://127.0.0.1:9090/ai/v1"), target.PathChat, p, 1, 8, at),
+		"seed":   RunID(root, target.PathChat, p, 2, 8, at),
+	} {
+		if other == id {
+			t.Errorf("another %s, the same run ID %s", name, id)
+		}
 	}
 }
