@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 	"github.com/carpathian-ai/carpathian-conform/suites"
@@ -15,7 +17,7 @@ func checkCommand(env Env) command {
 	f := &checkFlags{}
 	return command{name: "check", summary: "run the conformance suite (the default when no subcommand is given)",
 		help:   "carpathian-conform [check]: check a Carpathian AI API deployment against its contract, clause by clause",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // checkFlags are the check command's flags.
@@ -27,8 +29,10 @@ type checkFlags struct {
 	labelFilter               string
 	focus                     Patterns
 	junit, jsonPath, markdown string
+	html                      string
 	timeout                   time.Duration
 	maxCalls                  int
+	conn                      connectionFlags
 }
 
 func (f *checkFlags) define(fs *FlagSet) {
@@ -44,26 +48,41 @@ func (f *checkFlags) define(fs *FlagSet) {
 	fs.StringVar(&f.labelFilter, "label-filter", "", "run only the specs matching this Ginkgo label `FILTER`, e.g. 'area:route || level:must'")
 	fs.Var(&f.focus, "focus", "run only the specs whose text matches this `REGEXP` (repeatable)")
 	fs.BoolVar(&f.list, "list", false, "list clauses and specs with their cost, then exit: no request is sent")
-	fs.StringVar(&f.junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&f.jsonPath, "json", "", "write the JSON report to `FILE`")
-	fs.StringVar(&f.markdown, "markdown", "", "write a Markdown report to `FILE`")
+	fs.OutputVar(&f.junit, "junit", "write a JUnit XML report to `FILE`")
+	fs.OutputVar(&f.jsonPath, "json", "write the JSON report to `FILE`")
+	fs.OutputVar(&f.markdown, "markdown", "write a Markdown report to `FILE`")
+	fs.OutputVar(&f.html, "html", "write a self-contained HTML report to `FILE`: every clause, collapsible, with its verdict, evidence and curl")
 	fs.PositiveDuration(&f.timeout, "timeout", target.DefaultTimeout, "per-call timeout")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "refuse to run if the specs may need more calls than this (0: no cap)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show Ginkgo's spec-by-spec output")
+	f.conn.define(fs)
 }
 
 // run checks the target the flags name.
 func (f *checkFlags) run(env Env, fs *FlagSet) error {
-	if err := checkWritable(f.jsonPath, f.junit, f.markdown); err != nil {
+	if err := checkWritable(f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		return Usagef("check: %v", err)
 	}
 
-	cfg := suites.Config{Keys: f.keys, Limit: f.limit, Strict: f.strict, Timeout: f.timeout, MaxCalls: f.maxCalls,
+	conn, err := f.conn.connection()
+	if err != nil {
+		return Usagef("check: %v", err)
+	}
+	cfg := suites.Config{Conn: conn, Keys: f.keys, Limit: f.limit, Strict: f.strict, Timeout: f.timeout, MaxCalls: f.maxCalls,
 		LabelFilter: f.labelFilter, Focus: f.focus, Verbose: f.verbose, Out: env.Stdout, ToolVersion: Version}
 	if isTerminal(env.Stderr) {
 		cfg.Status = env.Stderr
 	}
 	if f.baseURL == "" {
+		var keyErr error
+		fs.VisitAll(func(fl *pflag.Flag) {
+			if isKeyFlag(fl.Name) && fl.Value.String() != "" && keyErr == nil {
+				keyErr = keyWithoutBaseURL(fl.Name)
+			}
+		})
+		if keyErr != nil {
+			return Usagef("check: %v", keyErr)
+		}
 		embeddedLimit := target.Limit{}
 		if fs.Given("rate-limit") {
 			embeddedLimit = f.limit
@@ -102,7 +121,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
 		// No table of identical ERROR rows: one line, and the files for CI.
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
-		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
+		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		}
 		return &ExitError{Code: ExitErrors}
@@ -113,7 +132,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	if err := reports.WriteTable(env.Stdout, conf); err != nil {
 		return err
 	}
-	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
+	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		return &ExitError{Code: ExitErrors}
 	}

@@ -3,7 +3,6 @@ package cmd
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -15,34 +14,57 @@ import (
 // command's flags are defined by one function (define), so that adding a
 // flag touches one place.
 type command struct {
-	name    string
-	summary string                  // one line, in the top-level help's list of commands
-	help    string                  // heads the command's --help
-	define  func(fs *FlagSet)       // defines the flags; nil: none
-	run     func(fs *FlagSet) error // runs once the flags and the environment are read
+	name     string
+	operands string                                 // what follows the flags in its usage, e.g. "OLD NEW"; "": nothing
+	summary  string                                 // one line, in the top-level help's list of commands
+	help     string                                 // heads the command's --help
+	define   func(fs *FlagSet)                      // defines the flags; nil: none
+	args     cobra.PositionalArgs                   // checks the operands (a UsageError); nil: none taken
+	run      func(fs *FlagSet, args []string) error // runs once the flags, environment and profile are read
 }
 
 // envTwins marks the commands whose flags are also read from CARPATHIAN_*
 // variables (ours; not cobra's completion commands).
 const envTwins = "carpathian-env"
 
-// cobra makes the cobra command: flags parsed by pflag, then the
-// environment read for the flags not on the command line, then run.
+// cobra makes the cobra command: flags parsed by pflag; then the flags not
+// on the command line read from the environment and the --config profile
+// (resolve); then run, or --print-config.
 func (c command) cobra() *cobra.Command {
 	cc := &cobra.Command{
-		Use: c.name, Short: c.summary, Long: c.help,
-		Args:        unexpectedArgument,
+		Use: strings.TrimSpace(c.name + " " + c.operands), Short: c.summary, Long: c.help,
+		Args:        c.args,
 		Annotations: map[string]string{envTwins: "yes"},
+	}
+	if cc.Args == nil {
+		cc.Args = unexpectedArgument
+	} else { // cobra's checks (ExactArgs...) say what is wrong: made usage errors
+		cc.Args = func(cc *cobra.Command, args []string) error {
+			err := c.args(cc, args)
+			var ue *UsageError
+			if err != nil && !errors.As(err, &ue) {
+				err = Usagef("%s: %v (usage: %s)", c.name, err, cc.UseLine())
+			}
+			return err
+		}
 	}
 	fs := &FlagSet{cc.Flags()}
 	if c.define != nil {
 		c.define(fs)
+		acceptYesNo(fs.FlagSet)
 	}
-	cc.RunE = func(*cobra.Command, []string) error {
-		if err := applyEnvironment(fs, c.name); err != nil {
+	cc.RunE = func(cc *cobra.Command, args []string) error {
+		if c.define == nil { // a command without flags has nothing to configure
+			return c.run(fs, args)
+		}
+		sources, err := resolve(fs, c.name, allCommandFlags(cc.Root()))
+		if err != nil {
 			return err
 		}
-		return c.run(fs)
+		if show, _ := fs.GetBool("print-config"); show {
+			return printConfig(cc.OutOrStdout(), fs, c.name, sources)
+		}
+		return c.run(fs, args)
 	}
 	return cc
 }
@@ -55,8 +77,9 @@ func subcommands(env Env) []command {
 		loadCommand(env),
 		ratelimitCommand(env),
 		capacityCommand(env),
+		reportCommand(env),
 		{name: "version", summary: "print the version", help: "carpathian-conform version: print the version",
-			run: func(*FlagSet) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
+			run: func(*FlagSet, []string) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
 	}
 }
 
@@ -66,11 +89,16 @@ func newRoot(env Env) *cobra.Command {
 	root := checkCommand(env).cobra()
 	root.Use, root.Short = "carpathian-conform", ""
 	root.Args = unknownCommand
+	defineConfigFlags(root.PersistentFlags())
+	acceptYesNo(root.PersistentFlags())
 	root.Version = Version
+	root.Flags().Bool("version", false, "print the version and exit") // cobra prints it, in this wording
 	root.SetVersionTemplate("carpathian-conform {{.Version}}\n")
 	for _, c := range subcommands(env) {
 		root.AddCommand(c.cobra())
 	}
+	root.AddCommand(completionCommand(env))
+	registerValueCompletions(root)
 	root.SilenceErrors, root.SilenceUsage = true, true // exitCode reports, in one line
 	root.SetFlagErrorFunc(flagError)
 	root.SetHelpFunc(writeHelp)
@@ -129,8 +157,6 @@ func flagError(c *cobra.Command, err error) error {
 func describeValueError(err error) string {
 	var num *strconv.NumError
 	switch {
-	case errors.As(err, &num) && num.Func == "ParseBool":
-		return "not true or false"
 	case errors.As(err, &num) && errors.Is(num.Err, strconv.ErrRange):
 		return "out of range"
 	case errors.As(err, &num):
@@ -143,31 +169,8 @@ func describeValueError(err error) string {
 // the environment; cobra's own --help and --version are not.
 func hasEnvTwin(f *pflag.Flag) bool { return f.Name != "help" && f.Name != "version" }
 
-// applyEnvironment sets each flag not given on the command line from its
-// CARPATHIAN_* variable, if set.
-func applyEnvironment(fs *FlagSet, command string) error {
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || !hasEnvTwin(f) {
-			return
-		}
-		v, ok := os.LookupEnv(EnvName(f.Name))
-		if !ok {
-			return
-		}
-		if e := fs.Set(f.Name, v); e != nil {
-			var invalid *pflag.InvalidValueError
-			if errors.As(e, &invalid) {
-				e = errors.New(describeValueError(invalid.Unwrap()))
-			}
-			err = Usagef("%s: %s=%q: %v", command, EnvName(f.Name), redactIfKey(f.Name, v), e)
-		}
-	})
-	return err
-}
-
 func redactIfKey(name, v string) string {
-	if strings.HasSuffix(name, "key") {
+	if isKeyFlag(name) {
 		return "…"
 	}
 	return v

@@ -1,13 +1,15 @@
 package cmd
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/spf13/pflag"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
 // Exit codes, the same for every subcommand: defined once, in results.
@@ -31,9 +33,25 @@ func Usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Spri
 // CARPATHIAN_BASE_URL.
 const EnvPrefix = "CARPATHIAN_"
 
-// EnvName is the environment variable that stands for a flag.
+// EnvName is the environment variable that stands for a flag shared by the
+// commands (the target, the keys, the limits): --base-url is
+// CARPATHIAN_BASE_URL for every command.
 func EnvName(flagName string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// outputAnnotation marks the report paths: each command has its own
+// variable for them, so a job that runs several commands does not write
+// every report to one file.
+const outputAnnotation = "carpathian-output"
+
+// envName is the environment variable of a command's flag: the shared name,
+// or for a report path CARPATHIAN_<COMMAND>_<FLAG> (CARPATHIAN_LOAD_JSON).
+func envName(command string, f *pflag.Flag) string {
+	if _, ok := f.Annotations[outputAnnotation]; ok {
+		return EnvName(command + "-" + f.Name)
+	}
+	return EnvName(f.Name)
 }
 
 // FlagSet is a subcommand's flags: pflag's (GNU style, --name value or
@@ -43,8 +61,43 @@ type FlagSet struct {
 	*pflag.FlagSet
 }
 
-// Given tells whether a flag was set, on the command line or in the environment.
+// Given tells whether a flag was set: on the command line, in the
+// environment or by a --config profile.
 func (fs *FlagSet) Given(name string) bool { return fs.Changed(name) }
+
+// OutputVar defines a report path: a FILE the command writes. Its
+// environment variable is the command's own (CARPATHIAN_CHECK_JSON).
+func (fs *FlagSet) OutputVar(p *string, name, usage string) {
+	fs.StringVar(p, name, "", usage)
+	_ = fs.SetAnnotation(name, outputAnnotation, []string{"yes"})
+}
+
+// boolValue is a boolean flag that also takes yes/no and 1/0, wherever its
+// value comes from (command line, environment, profile).
+type boolValue struct{ pflag.Value }
+
+// errNotBoolean says what a boolean takes.
+var errNotBoolean = errors.New("not a boolean: use true/false, yes/no or 1/0")
+
+func (b boolValue) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "1":
+		return b.Value.Set("true")
+	case "false", "no", "0":
+		return b.Value.Set("false")
+	}
+	return errNotBoolean
+}
+
+// acceptYesNo makes every boolean flag of fs a boolValue, those defined
+// with pflag's BoolVar included.
+func acceptYesNo(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if _, done := f.Value.(boolValue); f.Value.Type() == "bool" && !done {
+			f.Value = boolValue{f.Value}
+		}
+	})
+}
 
 // Var defines a flag of a type with the standard library's flag.Value
 // methods (the libraries' Limit, Rate, Warmup... are such). A `PLACEHOLDER`
@@ -85,6 +138,17 @@ type Patterns []string
 
 func (p *Patterns) String() string     { return strings.Join(*p, " ") }
 func (p *Patterns) Set(v string) error { *p = append(*p, v); return nil }
+
+// repeatable tells whether a flag takes several values (a list in a profile).
+func repeatable(f *pflag.Flag) bool {
+	if v, ok := f.Value.(goValue); ok {
+		switch v.Value.(type) {
+		case *StringList, *Patterns:
+			return true
+		}
+	}
+	return false
+}
 
 // Common flags, defined one way for every subcommand that takes them.
 

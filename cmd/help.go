@@ -30,10 +30,24 @@ func writeHelp(c *cobra.Command, _ []string) {
 	for _, l := range reports.Wrap(about, reports.TableWidth) {
 		fmt.Fprintln(w, l)
 	}
+	if c.HasParent() {
+		fmt.Fprintf(w, "\nUsage: %s\n", c.UseLine())
+	}
+	own := 0
+	c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Name != "help" {
+			own++
+		}
+	})
+	if own == 0 { // nothing to set, nor to configure
+		return
+	}
+	env := c.Annotations[envTwins] != "" // ours: the configuration flags apply too
 	flags := pflag.NewFlagSet(c.Name(), pflag.ContinueOnError)
 	flags.AddFlagSet(c.LocalFlags())
-	flags.AddFlagSet(c.InheritedFlags())
-	env := c.Annotations[envTwins] != ""
+	if env {
+		flags.AddFlagSet(c.InheritedFlags())
+	}
 	if env {
 		fmt.Fprintf(w, "\nFlags (each also read from the environment variable shown):\n")
 	} else {
@@ -56,7 +70,7 @@ func writeHelp(c *cobra.Command, _ []string) {
 			usage += " (default " + f.DefValue + ")"
 		}
 		if env && hasEnvTwin(f) {
-			usage += " [$" + EnvName(f.Name) + "]"
+			usage += " [$" + envName(commandName(c), f) + "]"
 		}
 		for _, l := range reports.Wrap(usage, reports.TableWidth-len(helpIndent)) {
 			fmt.Fprintln(w, helpIndent+l)
@@ -99,7 +113,10 @@ Usage:
   carpathian-conform capacity --base-url URL --api-key KEY --slo 'p95<3s,success>=99%%'
 
 Without --base-url, check runs against an embedded reference server.
-Every flag can also be set as CARPATHIAN_<FLAG>, e.g. CARPATHIAN_API_KEY.
+Every flag can also be set as CARPATHIAN_<FLAG>, e.g. CARPATHIAN_API_KEY; a report path as
+CARPATHIAN_<COMMAND>_<FLAG>, e.g. CARPATHIAN_LOAD_JSON. --config FILE --profile NAME reads
+flags from a YAML profile; the command line wins over the environment, the environment over
+the profile. --print-config shows where each value came from.
 'carpathian-conform COMMAND --help' lists a command's flags.
 
 Commands:

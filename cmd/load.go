@@ -31,6 +31,8 @@ type loadFlags struct {
 	maxWorkers                     uint64
 	jsonPath, outputPath, htmlPath string
 	sampleEvery                    int
+	sharding                       shardFlags
+	hist                           string
 }
 
 func (f *loadFlags) define(fs *FlagSet) {
@@ -48,14 +50,16 @@ func (f *loadFlags) define(fs *FlagSet) {
 	fs.StringVar(&f.arrivals, "arrivals", "uniform", "uniform (evenly spaced) or poisson (exponential gaps, same mean rate)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of Poisson arrivals and prompt sampling")
 	fs.PositiveDuration(&f.grace, "grace", load.DefaultGrace, "after Ctrl-C or --abort-on, how long calls in flight may finish")
-	fs.PositiveDuration(&f.tol, "tolerance", load.DefaultTolerance, "how late a slot may be sent; later ones are dropped and counted as missed")
+	fs.PositiveDuration(&f.tol, "tolerance", load.DefaultTolerance, "how far behind its schedule a run may fall (it catches up at 1.08× the rate, never in a burst) before it drops slots, counted as missed")
 	fs.Uint64Var(&f.maxWorkers, "max-workers", load.DefaultMaxWorkers, "open loop: most calls in flight; past it slots are missed")
 	fs.Var(&f.thresholds, "threshold", "CI gate, repeatable: p99<2s, success>=99.5%, rate>=4.9/s, errors==0, tokens_per_s>=100 (breached: exit 4)")
 	fs.Var(&f.aborts, "abort-on", "stop early when this `CONDITION` holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
-	fs.StringVar(&f.jsonPath, "json", "", "write the summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
-	fs.StringVar(&f.outputPath, "output", "", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
-	fs.StringVar(&f.htmlPath, "html", "", "write a latency-over-time plot (vegeta plot) to `FILE`")
+	fs.OutputVar(&f.jsonPath, "json", "write the summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
+	fs.OutputVar(&f.outputPath, "output", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
+	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: summary, thresholds, latency, status codes, error classes and tokens over time, latency distribution")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
+	f.sharding.define(fs)
+	fs.StringVar(&f.hist, "hist", "", "print a latency histogram of every call over these `BUCKETS`, e.g. 0,10ms,50ms,100ms,1s (as vegeta report -type=hist)")
 }
 
 // loadCommand drives calls at a controlled rate and reports what happened.
@@ -63,15 +67,23 @@ func loadCommand(env Env) command {
 	f := &loadFlags{}
 	return command{name: "load", summary: "drive chat or models calls at a controlled rate and report latency, throughput and tokens",
 		help:   "carpathian-conform load: drive chat (or models) calls at a controlled rate; report latency, throughput, tokens and CI thresholds",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // run makes the load run the flags describe.
 func (f *loadFlags) run(env Env, fs *FlagSet) error {
-	plan, err := f.plan(fs)
+	shard, err := f.sharding.parse()
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
+	plan, err := f.plan(fs)
+	if err == nil {
+		err = shard.apply(plan, f.seed)
+	}
+	if err != nil {
+		return Usagef("load: %v", err)
+	}
+	shard.rename(&f.jsonPath, &f.outputPath, &f.htmlPath)
 	thresholds, err := load.ParseThresholds(f.thresholds)
 	if err != nil {
 		return Usagef("load: %v", err)
@@ -93,6 +105,14 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if err := f.affordable(plan); err != nil {
 		return Usagef("load: %v", err)
 	}
+	var hist *load.LatencyHistogram
+	if f.hist != "" {
+		buckets, err := load.ParseBuckets(f.hist)
+		if err != nil {
+			return Usagef("load: --hist: %v", err)
+		}
+		hist = load.NewBucketHistogram(buckets)
+	}
 	if err := preflightKeys(env, plan, f.target.timeout); err != nil {
 		return err
 	}
@@ -102,17 +122,28 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if f.sampleEvery > 0 && !plan.IsModels() {
 		opts = append(opts, load.WithChecker(replyChecker(), f.sampleEvery))
 	}
-	sinks, err := outputSinks(env.Stdout, plan, f.outputPath, f.htmlPath)
+	sinks, err := outputSinks(env.Stdout, f.outputPath)
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
+	var timeline *load.Timeline // the HTML report's over-time figures
+	if f.htmlPath != "" {
+		timeline = load.NewTimeline(time.Now(), plan.Profile.Duration())
+		sinks = append(sinks, timeline)
+	}
 	opts = append(opts, load.WithSinks(sinks...))
+	if hist != nil {
+		opts = append(opts, load.WithSinks(hist))
+	}
 	if isTerminal(env.Stderr) {
 		opts = append(opts, load.WithProgress(time.Second, func(p load.Progress) {
 			fmt.Fprintf(env.Stderr, "\r\033[K%s", reports.LoadProgressLine(p))
 		}))
 	}
 
+	if err := shard.waitStart(env, plan); err != nil {
+		return err
+	}
 	res, runErr := load.Run(env.Ctx, *plan, opts...)
 	if res == nil {
 		return Usagef("load: %v", runErr)
@@ -125,8 +156,22 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if err := reports.WriteLoadTables(env.Stdout, run); err != nil {
 		return err
 	}
+	if hist != nil {
+		fmt.Fprintln(env.Stdout, "\nLatency histogram (every call, as vegeta report -type=hist):")
+		if err := hist.WriteText(env.Stdout); err != nil {
+			return err
+		}
+	}
+	if err := shard.writeMeta(env, f.outputPath, res); err != nil && runErr == nil {
+		runErr = err
+	}
 	if f.jsonPath != "" {
 		if err := reports.WriteLoadJSONFile(f.jsonPath, env.Stdout, reports.NewLoadJSON(run, Version)); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if f.htmlPath != "" {
+		if err := reports.WriteLoadHTMLFile(f.htmlPath, env.Stdout, run, timeline, Version); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -155,7 +200,7 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 // before the run: a target that does not answer, or refuses a key, would
 // otherwise fail every call of the run, for its whole duration.
 func preflightKeys(env Env, plan *load.Plan, timeout time.Duration) error {
-	client := target.NewClient(plan.Root, target.WithTimeout(timeout))
+	client := target.NewClient(plan.Root, target.WithConnection(plan.Conn), target.WithTimeout(timeout))
 	url := plan.Root.URL(target.PathModels)
 	keys := slices.Clone(plan.Keys)
 	slices.Sort(keys)
@@ -199,6 +244,7 @@ func (f *loadFlags) plan(fs *FlagSet) (*load.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.request.seed = f.seed
 	p, err := f.request.plan(fs, root, &f.target, profile, "carpathian-conform")
 	if err != nil {
 		return nil, err
@@ -269,25 +315,16 @@ func (f *loadFlags) affordable(p *load.Plan) error {
 	return f.cost.affordable("plan", calls, calls*e.TokensPerCall, bounded, "lower the rate or duration")
 }
 
-// outputSinks opens the result files: vegeta's binary format and the HTML plot.
-func outputSinks(stdout io.Writer, p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error) {
-	var sinks []load.Sink
-	if outputPath != "" {
-		s, err := load.FileOutput(outputPath, stdout, load.BinaryOutput)
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
+// outputSinks opens the results file: vegeta's binary format.
+func outputSinks(stdout io.Writer, outputPath string) ([]load.Sink, error) {
+	if outputPath == "" {
+		return nil, nil
 	}
-	if htmlPath != "" {
-		title := "carpathian-conform load: " + p.Profile.String()
-		s, err := load.FileOutput(htmlPath, stdout, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
+	s, err := load.FileOutput(outputPath, stdout, load.BinaryOutput)
+	if err != nil {
+		return nil, err
 	}
-	return sinks, nil
+	return []load.Sink{s}, nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -144,8 +144,8 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	}
 	base := cfg.client
 	if base == nil {
-		base = target.NewHTTPClient(plan.Timeout)
-		if tr, ok := base.Transport.(*http.Transport); ok {
+		base = target.NewHTTPClient(plan.Timeout, plan.Conn)
+		if tr, ok := target.HTTPTransport(base.Transport); ok {
 			// One idle connection per worker: no churn at high rates.
 			tr.MaxIdleConnsPerHost = int(min(plan.MaxWorkers, 10000))
 		}
@@ -156,7 +156,7 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	}
 	hc.Transport = newCallTransport(hc.Transport, plan)
 	r.hc = &hc
-	r.pacer = plan.Profile.NewPacer(append([]PacerOption{WithMaxCalls(plan.MaxCalls)}, cfg.pacerOpts...)...)
+	r.pacer = plan.Profile.NewPacer(append([]PacerOption{WithMaxCalls(plan.MaxCalls), withStarted(r.sent.Load)}, cfg.pacerOpts...)...)
 	return r
 }
 
@@ -191,7 +191,14 @@ func (r *runner) targeter() vegeta.Targeter {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	atk := r.attacker()
 	started := time.Now()
-	results := atk.Attack(r.targeter(), r.pacer, r.plan.Profile.Duration(), r.plan.Name)
+	// An open loop ends when its pacer has offered every slot, which may be a
+	// little after the profile's end when it had to catch up; a closed loop
+	// ends with its duration.
+	var du time.Duration
+	if r.plan.Profile.InFlight() > 0 {
+		du = r.plan.Profile.Duration()
+	}
+	results := atk.Attack(r.targeter(), r.pacer, du, r.plan.Name)
 	defer r.hc.CloseIdleConnections()
 
 	tick := r.cfg.progressEvery
@@ -292,11 +299,7 @@ func (r *runner) add(res *vegeta.Result, started time.Time) {
 		res.BytesOut = uint64(len(r.plan.Bodies[body])) // the body callTransport sent
 	}
 	h := &r.hit
-	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
-	h.classify()
-	if h.Outcome == Success && body >= 0 {
-		h.Chat, h.ChatOK = target.SummarizeChat(res.Body)
-	}
+	h.read(res, key, body, r.plan.Requested)
 	var request []byte
 	if body >= 0 {
 		request = r.plan.Bodies[body]

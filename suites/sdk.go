@@ -62,7 +62,7 @@ func sdkCompleted(got *Reply) (string, error) {
 	case !o.Resp.Usage.JSON.TotalTokens.Valid():
 		return "", errors.New("the SDK read no usage.total_tokens")
 	}
-	if err := judge.Served(got.Ex); err != nil {
+	if err := judge.CheckServed(got.Ex); err != nil {
 		return "", fmt.Errorf("the SDK read it, but the answer is no chat completion: %v", err)
 	}
 	return fmt.Sprintf("%d tokens through the SDK", o.Resp.Usage.TotalTokens), nil
@@ -74,7 +74,7 @@ func sdkTypedError(got *Reply) (string, error) {
 	o, wire := got.SDK, got.Ex
 	var apiErr *openai.Error
 	switch {
-	case o.Err == nil && judge.Served(wire) == nil:
+	case o.Err == nil && judge.CheckServed(wire) == nil:
 		return "", fmt.Errorf("%w: the target served an unknown key (see AUTH-2)", judge.ErrCannotTell)
 	case o.Err == nil:
 		return "", fmt.Errorf("a refusal (status %d) came back as a success through the SDK", wire.Status)

@@ -151,7 +151,7 @@ func rateSpecs(rt *runtime) {
 		if last == nil || last.sdk == nil {
 			Skip("no SDK call was made while the key was refused (see RATE-1)")
 		}
-		if judge.Served(last.sdk.Ex) == nil {
+		if judge.CheckServed(last.sdk.Ex) == nil {
 			Skip("the SDK call was served: the limiter had room again by then")
 		}
 		if _, err := sdkTypedError(last.sdk); err != nil {

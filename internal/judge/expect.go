@@ -24,10 +24,6 @@ func cannotTell(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCannotTell}, args...)...)
 }
 
-// Served is the verdict of a clause whose call must be served: the whole
-// chat-completion shape (Completion).
-func Served(ex *target.Exchange) error { return CheckServed(ex) }
-
 // ServedNotStreamed is CHAT-8: stream: true is answered as one JSON chat
 // completion, never as server-sent events.
 func ServedNotStreamed(ex *target.Exchange) error {
