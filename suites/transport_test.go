@@ -152,3 +152,20 @@ func TestTimeoutCoversTheAttempt(t *testing.T) {
 const goodChat = `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m",
  "choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
  "usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`
+
+// Usage written with an exponent or a fraction is counted as the judge reads it.
+func TestTransportCountsTokensWrittenAsFloats(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(strings.Replace(goodChat, `"prompt_tokens":5,"completion_tokens":1,"total_tokens":6`,
+			`"prompt_tokens":5.0,"completion_tokens":1e0,"total_tokens":6e0`, 1)))
+	}))
+	t.Cleanup(srv.Close)
+	client, meter := pacedClient(srv, 0)
+	if _, err := client.Do(context.Background(), target.Request{Method: "POST", Path: target.PathChat, Body: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if meter.Tokens() != 6 {
+		t.Errorf("tokens = %d, want 6", meter.Tokens())
+	}
+}
