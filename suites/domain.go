@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/carpathian-ai/carpathian-conform/contract"
 	"github.com/carpathian-ai/carpathian-conform/internal/judge"
@@ -105,12 +106,15 @@ func Rows() []Row {
 	}
 	listing := Probe{Path: modelsPaths[0], Key: KeyValid}
 	// served adds the rows of a chat probe that must be served: its own
-	// clauses and the MODEL clause of the model it names judge the whole
+	// clauses and (but for an optional field's CHAT-5 probe) the MODEL
+	// clause of the model it names judge the whole
 	// completion, CHAT-1..4 their part of it, MODEL-4 the model it answers,
 	// ERR-1 that a 2xx is a completion, ERR-2 the body of a 4xx it may get
 	// instead.
 	served := func(p Probe, e Expectation, clauses ...string) {
-		if p.Key == KeyValid {
+		// A CHAT-5 row's failure is the optional field's: the model it
+		// names is judged on the rows that vary the model alone.
+		if p.Key == KeyValid && !slices.Contains(clauses, "CHAT-5") {
 			clauses = append(clauses, p.Variant.modelClause())
 		}
 		for _, c := range clauses {
