@@ -161,8 +161,13 @@ func Rows() []Row {
 			served(p(KeyValid, VariantFieldsHigh), expectServed, "CHAT-5")
 		}
 
-		// Malformed requests, each kind on every path.
-		for _, v := range []Variant{VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray} {
+		// Malformed requests, each kind on every path; messages as an
+		// object besides a string on the primary one.
+		malformed := []Variant{VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray}
+		if path == primary {
+			malformed = append(malformed, VariantMessagesObject)
+		}
+		for _, v := range malformed {
 			add(p(KeyValid, v), "ERR-3", expectMalformed)
 			add(p(KeyValid, v), "ERR-1", expectNotErrorAs200)
 			add(p(KeyValid, v), "ERR-2", expectErrorEnvelope)

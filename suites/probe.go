@@ -189,7 +189,8 @@ const (
 	VariantInvalidJSON      Variant = "invalid-json"
 	VariantNoMessages       Variant = "no-messages"
 	VariantEmptyMessages    Variant = "empty-messages"
-	VariantMessagesNotArray Variant = "messages-not-array"
+	VariantMessagesNotArray Variant = "messages-not-array" // a string, the contract's example: "messages":"hi"
+	VariantMessagesObject   Variant = "messages-object"    // one message object, not in an array (primary path)
 )
 
 // The prompts of the variants that need another one: a count runs past a
@@ -230,7 +231,7 @@ const cappedTokens = 3
 
 func (v Variant) malformed() bool {
 	switch v {
-	case VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray:
+	case VariantInvalidJSON, VariantNoMessages, VariantEmptyMessages, VariantMessagesNotArray, VariantMessagesObject:
 		return true
 	}
 	return false
@@ -249,6 +250,8 @@ func (v Variant) body() []byte {
 	case VariantEmptyMessages:
 		return []byte(`{"model":"default","messages":[]}`)
 	case VariantMessagesNotArray:
+		return []byte(`{"model":"default","messages":"hi"}`)
+	case VariantMessagesObject:
 		return []byte(`{"model":"default","messages":{"role":"user","content":"` + prompt + `"}}`)
 	}
 	req := target.ChatRequest{Model: "default", Messages: []target.Message{{Role: "user", Content: prompt}}}

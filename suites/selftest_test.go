@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -250,6 +252,15 @@ func cleanEnv() []string {
 // short rate windows, not on the CPU.
 func runAll(t *testing.T) []outcome {
 	scs := scenarios()
+	// SELFTEST_ONLY (a regexp on the scenario names) runs a few scenarios,
+	// not every one, when checking one deviation.
+	if only := os.Getenv("SELFTEST_ONLY"); only != "" {
+		re, err := regexp.Compile(only)
+		if err != nil {
+			t.Fatalf("SELFTEST_ONLY: %v", err)
+		}
+		scs = slices.DeleteFunc(scs, func(sc scenario) bool { return !re.MatchString(sc.name) })
+	}
 	out := make([]outcome, len(scs))
 	sem := make(chan struct{}, 8*runtime.GOMAXPROCS(0))
 	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
