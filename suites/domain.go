@@ -150,6 +150,7 @@ func Rows() []Row {
 		served(p(KeyValid, VariantStream), expectNotStreamed, "CHAT-8")
 		served(p(KeyLowercase, VariantPlain), expectServed, "AUTH-5")
 		if path == primary {
+			served(p(KeyValid, VariantModelUnusual), expectServed)
 			for _, v := range []Variant{VariantTemperature0, VariantTemperatureMid, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
 				served(p(KeyValid, v), expectServed, "CHAT-5")
 			}

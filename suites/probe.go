@@ -174,6 +174,7 @@ const (
 	VariantPlain          Variant = "plain" // the contract's chat payload: model "default", no max_tokens
 	VariantNoModel        Variant = "no-model"
 	VariantModelOther     Variant = "model-other"
+	VariantModelUnusual   Variant = "model-unusual" // a made-up name no vendor serves (primary path)
 	VariantTemperature0   Variant = "temperature-0"
 	VariantTemperatureMid Variant = "temperature-mid" // 0.7: inside the range, not an end of it
 	VariantTemperature2   Variant = "temperature-2"
@@ -216,14 +217,19 @@ func (v Variant) modelClause() string {
 	switch v {
 	case VariantNoModel:
 		return "MODEL-1"
-	case VariantModelOther:
+	case VariantModelOther, VariantModelUnusual:
 		return "MODEL-3"
 	}
 	return "MODEL-2"
 }
 
 // otherModel is a model name the target does not bind: it must be ignored.
-const otherModel = "gpt-4o"
+// unusualModel is one no vendor serves, fixed, so a target that echoes only
+// names it does not know shows too.
+const (
+	otherModel   = "gpt-4o"
+	unusualModel = "carpathian-conform-probe"
+)
 
 // cappedTokens is the max_tokens CHAT-6 sends, with a prompt that would run
 // past it.
@@ -261,6 +267,8 @@ func (v Variant) body() []byte {
 		req.Model = ""
 	case VariantModelOther:
 		req.Model = otherModel
+	case VariantModelUnusual:
+		req.Model = unusualModel
 	case VariantTemperature0:
 		temperature(0)
 	case VariantTemperatureMid:
