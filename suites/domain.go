@@ -59,6 +59,9 @@ func (r Row) Scopes() []string {
 	if p.SDK {
 		s = append(s, "sdk")
 	}
+	if p.LowerBearer {
+		s = append(s, "key."+string(KeyLowercase))
+	}
 	return s
 }
 
@@ -73,6 +76,17 @@ var (
 	// first is ROUTE-4's and the reference of ROUTE-5 and MODEL-4.
 	modelsPaths = []string{target.PathModels, "/models", string(target.ShapeChat) + "/models"}
 )
+
+// refusing are the keys that must be refused on chat, with their clause and status.
+var refusing = []struct {
+	role   KeyRole
+	clause string
+	status int
+}{
+	{KeyUnknown, "AUTH-2", http.StatusUnauthorized}, {KeyRevoked, "AUTH-3", http.StatusUnauthorized},
+	{KeyExhausted, "BILL-1", http.StatusPaymentRequired}, {KeyForbidden, "ACCESS-1", http.StatusForbidden},
+	{KeyLocked, "ACCESS-2", http.StatusForbidden},
+}
 
 // routeClause is the ROUTE clause(s) a chat path stands under.
 func routeClauses(path string) []string {
@@ -186,6 +200,20 @@ func Rows() []Row {
 		refused(p(KeyExhausted, VariantPlain), "BILL-1", http.StatusPaymentRequired, route)
 		refused(p(KeyForbidden, VariantPlain), "ACCESS-1", http.StatusForbidden, route)
 		refused(p(KeyLocked, VariantPlain), "ACCESS-2", http.StatusForbidden, route)
+		if path == primary {
+			// Each refusing key also with the scheme spelled "bearer",
+			// with stream: true and with no model: refused however it is
+			// asked (refusals cost no tokens).
+			for _, k := range refusing {
+				lower := p(k.role, VariantPlain)
+				lower.LowerBearer = true
+				refused(p(k.role, VariantStream), k.clause, k.status, route)
+				refused(p(k.role, VariantNoModel), k.clause, k.status, route)
+				rows = append(rows, Row{Clause: k.clause, Probe: lower, Ref: &route, Expect: expectRefusedAnyScheme(k.status), Peeked: route.served()})
+				add(lower, "ERR-1", expectNotErrorAs200)
+				add(lower, "ERR-2", expectErrorEnvelope)
+			}
+		}
 	}
 
 	// Models on each path a client's base shape lists it with; the keys
@@ -304,6 +332,19 @@ var (
 		return sdkTypedError(got)
 	}}
 )
+
+// expectRefusedAnyScheme wants a refusal with status of a key sent as
+// "bearer KEY": a 401 refuses the scheme instead, AUTH-5's failure, judged on
+// the run's own key, not this key's clause.
+func expectRefusedAnyScheme(status int) Expectation {
+	refused := expectRefused(status)
+	return Expectation{refused.Text + " (or 401 for the scheme)", func(got, route *Reply) (string, error) {
+		if got.Ex != nil && got.Ex.Status == http.StatusUnauthorized {
+			return "401: the scheme refused (AUTH-5 judges it)", nil
+		}
+		return refused.Check(got, route)
+	}}
+}
 
 // expectRefused wants a refusal with status.
 func expectRefused(status int) Expectation {

@@ -17,6 +17,9 @@ type Probe struct {
 	Key     KeyRole
 	Variant Variant // VariantNone for models
 	SDK     bool    // sent by the OpenAI Go SDK, whose base is Path minus "/chat/completions"
+	// LowerBearer sends the role's key with the scheme spelled "bearer":
+	// a refusing key must be refused however the scheme is written (AUTH-5).
+	LowerBearer bool
 }
 
 // Reply is what a probe got: the exchange, and through the SDK what the SDK
@@ -56,6 +59,9 @@ func (p Probe) String() string {
 	if p.Key != KeyValid {
 		s += ", " + p.Key.text()
 	}
+	if p.LowerBearer {
+		s += " as \"bearer cai_...\""
+	}
 	if p.Variant != VariantNone && p.Variant != VariantPlain {
 		s += ", " + string(p.Variant)
 	}
@@ -68,6 +74,9 @@ func (p Probe) id() string {
 	parts := []string{labelSafe(p.Path), string(p.Key), string(p.Variant)}
 	if p.SDK {
 		parts = append(parts, "sdk")
+	}
+	if p.LowerBearer {
+		parts = append(parts, "lower")
 	}
 	return strings.Join(parts, ".")
 }

@@ -150,6 +150,9 @@ func (r *runtime) reachable() {
 func (r *runtime) request(p Probe) target.Request {
 	req := target.Request{Method: p.method(), Path: p.Path, Body: p.Variant.body()}
 	req.Auth, req.Key = p.Key.credentials(r.cfg.Keys)
+	if p.LowerBearer && req.Key != "" {
+		req.Auth, req.Key = authHeader("bearer "+req.Key), ""
+	}
 	return req
 }
 
