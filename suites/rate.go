@@ -63,8 +63,40 @@ func (r *runtime) rateRoute() (path string, body []byte) {
 // target dropped, the budget or an interrupt is an error: the burst cannot
 // be judged.
 func (r *runtime) rateCall(ctx context.Context, path string, body []byte) (judge.RateCall, error) {
-	c := judge.RateCall{Path: path, Sent: time.Now()}
-	ex, err := r.client.Do(burst(ctx), target.Request{Method: http.MethodPost, Path: path, Key: r.cfg.Keys.API, Body: body})
+	return r.rateCallAs(ctx, rateVariant{}, path, body)
+}
+
+// rateVariant is a request variant sent once the limit is full: another
+// body, or the key with the scheme spelled "bearer".
+type rateVariant struct {
+	name  string
+	body  []byte
+	lower bool
+}
+
+// limitVariants are sent on the burst's path once the key's limit is full,
+// twice each (more than the one call a limiter may regain meanwhile): a
+// limiter keyed by model name or by the raw header, or one that skips stream
+// or max_tokens calls, lets them through (RATE-1).
+func limitVariants() []rateVariant {
+	var out []rateVariant
+	for range 2 {
+		out = append(out, rateVariant{name: "bearer", body: VariantPlain.body(), lower: true})
+		for _, v := range []Variant{VariantNoModel, VariantModelOther, VariantStream, VariantMaxTokens} {
+			out = append(out, rateVariant{name: string(v), body: v.body()})
+		}
+	}
+	return out
+}
+
+// rateCallAs is rateCall with a variant's label and credentials.
+func (r *runtime) rateCallAs(ctx context.Context, v rateVariant, path string, body []byte) (judge.RateCall, error) {
+	c := judge.RateCall{Path: path, Variant: v.name, Sent: time.Now()}
+	req := target.Request{Method: http.MethodPost, Path: path, Key: r.cfg.Keys.API, Body: body}
+	if v.lower {
+		req.Auth, req.Key = authHeader("bearer "+r.cfg.Keys.API), ""
+	}
+	ex, err := r.client.Do(burst(ctx), req)
 	c.Answered = time.Now()
 	var timeout interface{ Timeout() bool }
 	switch {
@@ -106,6 +138,38 @@ func (r *runtime) volley(ctx context.Context, paths []string, body []byte, refus
 	wg.Wait()
 	signal()
 	return calls, errors.Join(errs...)
+}
+
+// variantVolley sends one call per limitVariants on path at once.
+func (r *runtime) variantVolley(ctx context.Context, path string, got *answers) ([]judge.RateCall, error) {
+	vs := limitVariants()
+	calls := make([]judge.RateCall, len(vs))
+	errs := make([]error, len(vs))
+	var wg sync.WaitGroup
+	for i, v := range vs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			calls[i], errs[i] = r.rateCallAs(ctx, v, path, v.body)
+			got.add(calls[i])
+		}()
+	}
+	wg.Wait()
+	return calls, errors.Join(errs...)
+}
+
+// secondRatePath is a chat path besides path whose plain payload the rows
+// found served, for the burst to span: "" when none (nothing to split over).
+func (r *runtime) secondRatePath(path string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range chatPaths {
+		got := r.replies[Probe{Path: p, Key: KeyValid, Variant: VariantPlain}]
+		if p != path && got != nil && got.Ex != nil && judge.CheckServed(got.Ex) == nil {
+			return p
+		}
+	}
+	return ""
 }
 
 // answers collects a burst's calls as they come back, for a step that must
@@ -176,11 +240,14 @@ func unanswered(calls []judge.RateCall) bool {
 type burstShape struct {
 	size, perOther int
 	sdk, probe     bool
+	// variants: once the limit is full, one call per limitVariants on the
+	// burst's path; the burst alternates with a second chat path that serves.
+	variants bool
 }
 
 // tryShape is the RATE-1/RATE-2 try: N and the excess, crossCalls per other path, the SDK.
 func tryShape(n int) burstShape {
-	return burstShape{size: n + judge.OverLimitExtra(n), perOther: crossCalls, sdk: true}
+	return burstShape{size: n + judge.OverLimitExtra(n), perOther: crossCalls, sdk: true, variants: true}
 }
 
 // recoveryShape is RATE-3's burst: N and the slack on the primary path, and
@@ -199,6 +266,9 @@ func (b burstShape) calls() int {
 	if b.probe {
 		c++
 	}
+	if b.variants {
+		c += len(limitVariants())
+	}
 	return c
 }
 
@@ -208,8 +278,15 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 		return nil, err
 	}
 	paths := make([]string, shape.size)
+	second := ""
+	if shape.variants {
+		second = r.secondRatePath(path)
+	}
 	for i := range paths {
 		paths[i] = path
+		if second != "" && i%2 == 1 {
+			paths[i] = second // the limit is the key's: both paths count
+		}
 	}
 	var others []string
 	for _, p := range chatPaths {
@@ -242,6 +319,11 @@ func (r *runtime) rateBurst(ctx context.Context, path string, body []byte, lastA
 		}()
 	}
 	try.cross, crossErr = r.volley(ctx, others, body, nil, got)
+	if shape.variants && crossErr == nil {
+		var vs []judge.RateCall
+		vs, crossErr = r.variantVolley(ctx, path, got)
+		try.cross = append(try.cross, vs...)
+	}
 	if shape.probe && crossErr == nil {
 		try.retry, probeErr = r.probeRetry(ctx, got.snapshot(), body)
 	}

@@ -22,6 +22,7 @@ import (
 // what came back. Ex is nil when no answer came within the per-attempt timeout.
 type RateCall struct {
 	Path     string
+	Variant  string // the request variant, "" for the burst's own payload
 	Sent     time.Time
 	Answered time.Time        // when the answer (or the timeout) came
 	Ex       *target.Exchange // nil: no answer
@@ -198,7 +199,11 @@ func SharedLimit(l target.Limit, reached time.Time, others []RateCall) error {
 			last = c.Sent
 		}
 		if o := c.Outcome(); o == CallServed || o == CallUnanswered {
-			notRefused[c.Path]++
+			at := c.Path
+			if c.Variant != "" {
+				at += " (" + c.Variant + ")"
+			}
+			notRefused[at]++
 			total++
 		}
 	}
@@ -211,8 +216,8 @@ func SharedLimit(l target.Limit, reached time.Time, others []RateCall) error {
 		paths = append(paths, fmt.Sprintf("%s %d", p, n))
 	}
 	sort.Strings(paths)
-	return fmt.Errorf("once the key's limit %s was reached on one path, %d of %d calls on the other paths were not refused (%s) within %s; "+
-		"the limit is the key's across every path, which allows at most %d", l, total, len(others), strings.Join(paths, ", "),
+	return fmt.Errorf("once the key's limit %s was reached on one path, %d of %d calls on the other paths and with other requests were not refused (%s) within %s; "+
+		"the limit is the key's across every path, model, scheme and request, which allows at most %d", l, total, len(others), strings.Join(paths, ", "),
 		roundDur(last.Sub(reached)), allowed)
 }
 

@@ -165,6 +165,21 @@ func TestSharedLimit(t *testing.T) {
 		}
 	}
 	wantErr(t, "404 on a path", SharedLimit(lim20, reached, missing), "")
+	// Variants on the primary path: a limiter keyed by model or scheme, or
+	// skipping stream calls, lets them through.
+	variants := volley(nil, at)
+	for _, v := range []string{"no-model", "model-other", "stream", "max-tokens", "bearer"} {
+		c := call(primary, at, CallServed, "")
+		c.Variant = v
+		variants = append(variants, c)
+	}
+	wantErr(t, "variants served once full", SharedLimit(lim20, reached, variants), "/ai/v1/chat/completions (stream) 1")
+	for i := range variants {
+		if variants[i].Variant != "" {
+			variants[i] = call(primary, at, CallRefused, "1")
+		}
+	}
+	wantErr(t, "variants refused", SharedLimit(lim20, reached, variants), "")
 }
 
 func TestRetryAfterGivenAndHonest(t *testing.T) {
