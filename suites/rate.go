@@ -158,18 +158,25 @@ func (r *runtime) variantVolley(ctx context.Context, path string, got *answers) 
 	return calls, errors.Join(errs...)
 }
 
-// secondRatePath is a chat path besides path whose plain payload the rows
-// found served, for the burst to span: "" when none (nothing to split over).
+// secondRatePath is a chat path besides path for the burst to span: the
+// first whose plain payload the rows found served, or, when the rows were not
+// run (a RATE-only selection), the next documented one. "" when the rows
+// found none served (nothing to split over).
 func (r *runtime) secondRatePath(path string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	unprobed := ""
 	for _, p := range chatPaths {
-		got := r.replies[Probe{Path: p, Key: KeyValid, Variant: VariantPlain}]
-		if p != path && got != nil && got.Ex != nil && judge.CheckServed(got.Ex) == nil {
+		got, sent := r.replies[Probe{Path: p, Key: KeyValid, Variant: VariantPlain}]
+		switch {
+		case p == path:
+		case got != nil && got.Ex != nil && judge.CheckServed(got.Ex) == nil:
 			return p
+		case !sent && unprobed == "":
+			unprobed = p
 		}
 	}
-	return ""
+	return unprobed
 }
 
 // answers collects a burst's calls as they come back, for a step that must
