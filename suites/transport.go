@@ -210,7 +210,8 @@ func (t *pacedTransport) observe(req *http.Request, resp *http.Response, start t
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
 	if resp.StatusCode == http.StatusOK {
-		if s, ok := target.SummarizeChat(head); ok && s.HasUsage && s.Usage.TotalTokens > 0 {
+		// Counted as the suite judges it (12.0 and 12e0 are integers).
+		if s, err := judge.ReadCompletion(resp.StatusCode, resp.Header, head); err == nil && s.Usage.TotalTokens > 0 {
 			t.meter.tokens.Add(int64(s.Usage.TotalTokens))
 		}
 	}
