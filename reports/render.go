@@ -103,6 +103,21 @@ func costLine(c *results.Conformance) string {
 		c.Calls, c.MaxCalls, results.Plural(c.Waited429, "429"), results.Plural(c.Tokens, "token"), roundDuration(c.Duration()))
 }
 
+// waiverHeadline is the line a WAIVED clause's evidence starts with.
+func waiverHeadline(w *results.ClauseWaiver) string {
+	return fmt.Sprintf("waived (was %s) until %s, owner %s: %s [%s]", w.Was, w.Expires, w.Owner, w.Reason, w.Source)
+}
+
+// waiverLines is one line per waiver given: its state, what it names, and
+// what it did.
+func waiverLines(c *results.Conformance) []string {
+	var out []string
+	for _, w := range c.Waivers {
+		out = append(out, fmt.Sprintf("%s %s (%s): %s", strings.ToUpper(string(w.State)), w.What(), w.Source, w.Note))
+	}
+	return out
+}
+
 func roundDuration(d time.Duration) time.Duration {
 	if d < time.Second {
 		return d.Round(time.Millisecond)

@@ -28,12 +28,21 @@ func WriteTable(w io.Writer, c *results.Conformance) error {
 		if c.Interrupted {
 			p.line("", "INTERRUPTED: the run was stopped before every spec ran; the verdicts cover only what ran.")
 		}
+		if len(c.Waivers) > 0 {
+			p.line("", "Waivers:")
+			for _, l := range waiverLines(c) {
+				p.line("  ", printable(l))
+			}
+		}
 		for _, cr := range c.Clauses {
 			if !cr.Verdict.NeedsEvidence() {
 				continue
 			}
 			b.WriteString("\n")
 			p.line("", fmt.Sprintf("%s %s (%s): %s", cr.Verdict, cr.ID, cr.Level, cr.Title))
+			if cr.Waiver != nil {
+				p.line("  ", printable(waiverHeadline(cr.Waiver)))
+			}
 			for _, l := range evidenceOf(cr) {
 				indent := strings.Repeat("  ", l.depth+1)
 				switch {
