@@ -86,7 +86,7 @@ type Conformance struct {
 	Calls       int             `json:"calls"`     // HTTP calls made
 	MaxCalls    int             `json:"max_calls"` // the stated upper bound
 	Waited429   int             `json:"waited_429"`
-	Tokens      int             `json:"tokens"` // total_tokens spent, from usage
+	Tokens      int             `json:"tokens"`            // total_tokens spent, from usage
 	Waivers     []WaiverOutcome `json:"waivers,omitempty"` // what each waiver given did
 	ExitCode    int             `json:"exit_code"`
 }

@@ -148,7 +148,9 @@ func ApplyWaivers(c *Conformance, waivers []Waiver, now time.Time) {
 // breaking tells whether a spec outcome is one that breaks its clause.
 func breaking(o Outcome) bool { return o == OutcomeViolated || o == OutcomeErrored }
 
-func clauseMatches(w *Waiver, id string) bool { return w.Clause == "" || strings.EqualFold(w.Clause, id) }
+func clauseMatches(w *Waiver, id string) bool {
+	return w.Clause == "" || strings.EqualFold(w.Clause, id)
+}
 
 // specsCovered is the first spec waiver of a clause whose breaking specs are
 // all waived, or nil.
