@@ -65,9 +65,9 @@ func (h *Histogram) Quantile(q float64) int64 {
 
 // Stats is a distribution's summary.
 type Stats struct {
-	Count                        uint64
-	Sum, Mean                    float64
-	Min, P50, P90, P95, P99, Max int64
+	Count                              uint64
+	Sum, Mean                          float64
+	Min, P50, P90, P95, P99, P999, Max int64
 }
 
 // Stats summarizes the histogram.
@@ -78,14 +78,15 @@ func (h *Histogram) Stats() Stats {
 	}
 	s.Mean = h.sum / float64(h.count)
 	s.P50, s.P90, s.P95, s.P99 = h.Quantile(0.50), h.Quantile(0.90), h.Quantile(0.95), h.Quantile(0.99)
+	s.P999 = h.Quantile(0.999)
 	return s
 }
 
 // Latencies is a latency distribution, vegeta's LatencyMetrics fields.
 type Latencies struct {
-	Count                        uint64
-	Total, Mean                  time.Duration
-	Min, P50, P90, P95, P99, Max time.Duration
+	Count                              uint64
+	Total, Mean                        time.Duration
+	Min, P50, P90, P95, P99, P999, Max time.Duration
 }
 
 // Latencies reads the histogram as durations.
@@ -94,7 +95,7 @@ func (h *Histogram) Latencies() Latencies {
 	return Latencies{
 		Count: s.Count, Total: time.Duration(s.Sum), Mean: time.Duration(s.Mean),
 		Min: time.Duration(s.Min), P50: time.Duration(s.P50), P90: time.Duration(s.P90),
-		P95: time.Duration(s.P95), P99: time.Duration(s.P99), Max: time.Duration(s.Max),
+		P95: time.Duration(s.P95), P99: time.Duration(s.P99), P999: time.Duration(s.P999), Max: time.Duration(s.Max),
 	}
 }
 

@@ -70,6 +70,7 @@ type LoadJSONLatencies struct {
 	P90   time.Duration `json:"90th"`
 	P95   time.Duration `json:"95th"`
 	P99   time.Duration `json:"99th"`
+	P999  time.Duration `json:"99.9th"` // not in vegeta's report; compare reads it
 	Max   time.Duration `json:"max"`
 	Min   time.Duration `json:"min"`
 	Count uint64        `json:"count,omitempty"`
@@ -194,7 +195,7 @@ func WriteLoadJSONFile(path string, stdout io.Writer, doc *LoadJSON) error {
 }
 
 func loadJSONLatencies(l load.Latencies) LoadJSONLatencies {
-	return LoadJSONLatencies{Total: l.Total, Mean: l.Mean, P50: l.P50, P90: l.P90, P95: l.P95, P99: l.P99, Max: l.Max, Min: l.Min, Count: l.Count}
+	return LoadJSONLatencies{Total: l.Total, Mean: l.Mean, P50: l.P50, P90: l.P90, P95: l.P95, P99: l.P99, P999: l.P999, Max: l.Max, Min: l.Min, Count: l.Count}
 }
 
 func loadBytes(total, requests uint64) loadJSONBytes {
