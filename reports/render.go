@@ -84,17 +84,7 @@ func headline(c *results.Conformance) string {
 
 // countsLine is "38 PASS · 1 WARN · 2 INFO · 3 SKIP", verdicts in Verdicts order.
 func countsLine(c *results.Conformance) string {
-	counts := results.CountVerdicts(c.Clauses) // derived, so never out of step with the rows
-	var parts []string
-	for _, v := range results.Verdicts {
-		if n := counts[v]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, v))
-		}
-	}
-	if len(parts) == 0 {
-		return "no clauses"
-	}
-	return strings.Join(parts, " · ")
+	return results.CountsLine(results.CountVerdicts(c.Clauses)) // derived, so never out of step with the rows
 }
 
 // costLine is what the run spent: calls, 429s waited out, tokens, time.
