@@ -119,3 +119,21 @@ func TestParseWaiversErrorsNameTheLine(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestFailedSpecs(t *testing.T) {
+	c := failingRun()
+	got := FailedSpecs(c)
+	want := []SpecRef{{"ROUTE-2", "POST {root}/chat answers"}, {"ROUTE-2", "POST {root}/v1/chat answers"}, {"SDK-1", "SDK-1 spec"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v (CHAT-4 only warns)", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	ApplyWaivers(c, []Waiver{{Clause: "SDK-1", Reason: "r", Owner: "o", Expires: "2999-01-01"}}, march4)
+	if got := FailedSpecs(c); len(got) != 2 {
+		t.Errorf("a waived ERROR is rerun: %v", got)
+	}
+}
