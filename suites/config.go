@@ -49,6 +49,8 @@ type Config struct {
 	Verbose     bool          // Ginkgo's own verbose output to Out
 	Out         io.Writer     // where -v output goes (nil: discarded)
 	Status      io.Writer     // a terminal for the live status line (nil: none)
+	Progress    io.Writer     // off a terminal (a CI log): a progress line every ProgressEvery (nil: none)
+	FailFast    bool          // stop at the first spec that fails the run
 	Embedded    bool          // the target is our embedded reference server
 	Model       string        // the model bound to the key, when known up front
 	ToolVersion string

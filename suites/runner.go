@@ -171,6 +171,10 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*results.Conformance, err
 	if cfg.Status != nil && !cfg.Verbose {
 		stop := rt.status.draw(cfg.Status, statusTick)
 		defer stop()
+	} else if cfg.Progress != nil {
+		t := time.NewTicker(ProgressEvery)
+		defer t.Stop()
+		defer rt.status.progress(cfg.Progress, t.C, time.Now)()
 	}
 	started := time.Now()
 	if err := rt.preflight(ctx); errors.Is(err, ErrUnreachable) {
