@@ -4,13 +4,16 @@ BIN     := bin/carpathian-conform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/carpathian-ai/carpathian-conform/cmd.Version=$(VERSION)
 
-.PHONY: run test build bench lint fuzz clean
+.PHONY: run test build install bench lint fuzz clean
 
 run: build ## conformance run against the embedded reference server
 	./$(BIN)
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/carpathian-conform
+
+install: ## carpathian-conform into $(go env GOBIN), else $(go env GOPATH)/bin, with the version stamp
+	$(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/carpathian-conform
 
 MATRIX := out/mutation-matrix.txt
 

@@ -36,17 +36,17 @@ type capacityFlags struct {
 	precision            capacity.Precision
 }
 
-func defineCapacityFlags(fs *FlagSet) *capacityFlags {
-	f := &capacityFlags{start: capacity.DefaultStart, max: capacity.DefaultMax, warmup: capacity.DefaultWarmup,
-		precision: capacity.Precision(capacity.DefaultPrecision)}
-	f.target.define(fs, "the target's base URL, e.g. https://api.carpathian.ai/ai/v1 (none: an embedded reference server of known capacity)",
-		"cai_ key (repeat it to spread calls evenly over several keys: their limits must exceed the rates tried)")
+func (f *capacityFlags) define(fs *FlagSet) {
+	f.start, f.max, f.warmup = capacity.DefaultStart, capacity.DefaultMax, capacity.DefaultWarmup
+	f.precision = capacity.Precision(capacity.DefaultPrecision)
+	f.target.define(fs, "the target's base `URL`, e.g. https://api.carpathian.ai/ai/v1 (none: an embedded reference server of known capacity)",
+		"cai_ `KEY` (repeat it to spread calls evenly over several keys: their limits must exceed the rates tried)")
 	f.request.define(fs)
 	f.cost.define(fs, "search", true)
 	fs.StringVar(&f.slo, "slo", "", "the SLO every step must meet, load thresholds separated by commas, e.g. 'p95<3s,success>=99%' (required)")
-	fs.Var(&f.start, "start-rate", fmt.Sprintf("the first rate tried, N/WINDOW (%s against the embedded server)", embeddedCapacityStart))
+	fs.Var(&f.start, "start-rate", fmt.Sprintf("the first rate tried, `N/WINDOW` (%s against the embedded server)", embeddedCapacityStart))
 	fs.Lookup("start-rate").DefValue = f.start.String()
-	fs.Var(&f.max, "max-rate", "the highest rate tried, N/WINDOW")
+	fs.Var(&f.max, "max-rate", "the highest rate tried, `N/WINDOW`")
 	fs.Lookup("max-rate").DefValue = f.max.String()
 	fs.PositiveDuration(&f.step, "step-duration", capacity.DefaultStepDuration,
 		fmt.Sprintf("how long each rate is held, warm-up included (%s against the embedded server); its measured part must hold at least %d calls at --start-rate",
@@ -55,18 +55,20 @@ func defineCapacityFlags(fs *FlagSet) *capacityFlags {
 	fs.Lookup("warmup").DefValue = f.warmup.String()
 	fs.Var(&f.precision, "precision", "bisect until the first rate that missed is within this percentage above the last that met")
 	fs.Lookup("precision").DefValue = f.precision.String()
-	fs.StringVar(&f.jsonPath, "json", "", "write the steps and the answer as JSON to FILE")
-	fs.StringVar(&f.outputPath, "output", "", "write every call of every step in vegeta's binary format to FILE (vegeta report/plot read it)")
-	return f
+	fs.OutputVar(&f.jsonPath, "json", "write the steps and the answer as JSON to `FILE`")
+	fs.OutputVar(&f.outputPath, "output", "write every call of every step in vegeta's binary format to `FILE` (vegeta report/plot read it)")
 }
 
-// runCapacity finds the highest rate that meets an SLO.
-func runCapacity(env Env, args []string) error {
-	fs := NewFlagSet("capacity", "carpathian-conform capacity: find the highest request rate that meets an SLO (double from --start-rate until a step misses, then bisect to --precision)")
-	f := defineCapacityFlags(fs)
-	if err := parseFlags(env, fs, args); err != nil {
-		return err
-	}
+// capacityCommand finds the highest rate that meets an SLO.
+func capacityCommand(env Env) command {
+	f := &capacityFlags{}
+	return command{name: "capacity", summary: "find the highest request rate that meets an SLO",
+		help:   "carpathian-conform capacity: find the highest request rate that meets an SLO (double from --start-rate until a step misses, then bisect to --precision)",
+		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+}
+
+// run searches for the capacity the flags describe.
+func (f *capacityFlags) run(env Env, fs *FlagSet) error {
 	if strings.TrimSpace(f.slo) == "" {
 		return Usagef("capacity: give --slo, the SLO each rate must meet, e.g. --slo 'p95<3s,success>=99%%'")
 	}

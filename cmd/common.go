@@ -34,13 +34,19 @@ func (t *targetFlags) define(fs *FlagSet, baseURLUsage, keyUsage string) {
 func (t *targetFlags) embedded() (bool, error) {
 	switch {
 	case strings.TrimSpace(t.baseURL) == "" && len(t.keys) > 0:
-		return false, fmt.Errorf("--api-key without --base-url: the embedded server has its own keys; give --base-url too")
+		return false, keyWithoutBaseURL("api-key")
 	case strings.TrimSpace(t.baseURL) == "":
 		return true, nil
 	case len(t.keys) == 0:
 		return false, fmt.Errorf("--api-key is required with --base-url (or set %s)", EnvName("api-key"))
 	}
 	return false, nil
+}
+
+// keyWithoutBaseURL refuses a key given for the embedded server, which
+// would silently be ignored.
+func keyWithoutBaseURL(flag string) error {
+	return fmt.Errorf("--%s without --base-url: the embedded server has its own keys; give --base-url too", flag)
 }
 
 // root is the target's root from --base-url.
@@ -60,8 +66,8 @@ type requestFlags struct {
 
 func (r *requestFlags) define(fs *FlagSet) {
 	fs.StringVar(&r.prompt, "prompt", "Say hi.", "the user message of every chat call")
-	fs.StringVar(&r.promptsFile, "prompts-file", "", "file of prompts, one per line (plain text or a JSON message list), sampled per call")
-	fs.StringVar(&r.bodyFile, "body-file", "", "a recorded chat request body (JSON), sent as it is")
+	fs.StringVar(&r.promptsFile, "prompts-file", "", "`FILE` of prompts, one per line (plain text or a JSON message list), sampled per call")
+	fs.StringVar(&r.bodyFile, "body-file", "", "a `FILE` holding a recorded chat request body (JSON), sent as it is")
 	fs.IntVar(&r.maxTokens, "max-tokens", 16, "max_tokens of each chat call (0 leaves it out: cost then unbounded)")
 	fs.StringVar(&r.path, "path", "chat", "what to call: chat, models, or a path under the root such as /chat or /v1/completions")
 }

@@ -4,14 +4,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/carpathian-ai/carpathian-conform/internal/results"
-	"github.com/carpathian-ai/carpathian-conform/reports"
 )
 
 // Exit codes, the same for every subcommand: defined once, in results.
@@ -35,25 +33,89 @@ func Usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Spri
 // CARPATHIAN_BASE_URL.
 const EnvPrefix = "CARPATHIAN_"
 
-// EnvName is the environment variable that stands for a flag.
+// EnvName is the environment variable that stands for a flag shared by the
+// commands (the target, the keys, the limits): --base-url is
+// CARPATHIAN_BASE_URL for every command.
 func EnvName(flagName string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// FlagSet is a subcommand's flags. Every flag has a CARPATHIAN_* equivalent,
-// which the command line overrides.
-type FlagSet struct {
-	*flag.FlagSet
-	command string
-	summary string
-	given   map[string]bool // set on the command line or in the environment
+// outputAnnotation marks the report paths: each command has its own
+// variable for them, so a job that runs several commands does not write
+// every report to one file.
+const outputAnnotation = "carpathian-output"
+
+// envName is the environment variable of a command's flag: the shared name,
+// or for a report path CARPATHIAN_<COMMAND>_<FLAG> (CARPATHIAN_LOAD_JSON).
+func envName(command string, f *pflag.Flag) string {
+	if _, ok := f.Annotations[outputAnnotation]; ok {
+		return EnvName(command + "-" + f.Name)
+	}
+	return EnvName(f.Name)
 }
 
-// NewFlagSet makes the flags of one subcommand; summary heads its --help.
-func NewFlagSet(command, summary string) *FlagSet {
-	fs := flag.NewFlagSet(command, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return &FlagSet{FlagSet: fs, command: command, summary: summary}
+// FlagSet is a subcommand's flags: pflag's (GNU style, --name value or
+// --name=value), plus the helpers every command defines its flags with.
+// Every flag has a CARPATHIAN_* equivalent, which the command line overrides.
+type FlagSet struct {
+	*pflag.FlagSet
+}
+
+// Given tells whether a flag was set: on the command line, in the
+// environment or by a --config profile.
+func (fs *FlagSet) Given(name string) bool { return fs.Changed(name) }
+
+// OutputVar defines a report path: a FILE the command writes. Its
+// environment variable is the command's own (CARPATHIAN_CHECK_JSON).
+func (fs *FlagSet) OutputVar(p *string, name, usage string) {
+	fs.StringVar(p, name, "", usage)
+	_ = fs.SetAnnotation(name, outputAnnotation, []string{"yes"})
+}
+
+// boolValue is a boolean flag that also takes yes/no and 1/0, wherever its
+// value comes from (command line, environment, profile).
+type boolValue struct{ pflag.Value }
+
+// errNotBoolean says what a boolean takes.
+var errNotBoolean = errors.New("not a boolean: use true/false, yes/no or 1/0")
+
+func (b boolValue) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "1":
+		return b.Value.Set("true")
+	case "false", "no", "0":
+		return b.Value.Set("false")
+	}
+	return errNotBoolean
+}
+
+// acceptYesNo makes every boolean flag of fs a boolValue, those defined
+// with pflag's BoolVar included.
+func acceptYesNo(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if _, done := f.Value.(boolValue); f.Value.Type() == "bool" && !done {
+			f.Value = boolValue{f.Value}
+		}
+	})
+}
+
+// Var defines a flag of a type with the standard library's flag.Value
+// methods (the libraries' Limit, Rate, Warmup... are such). A `PLACEHOLDER`
+// in back quotes in usage names the value in --help.
+func (fs *FlagSet) Var(value flag.Value, name, usage string) {
+	fs.FlagSet.Var(goValue{value}, name, usage)
+}
+
+// goValue gives a flag.Value the Type pflag wants: its own Type if it has
+// one, else "value", which --help shows as the flag's name in capitals
+// unless the usage has a `PLACEHOLDER`.
+type goValue struct{ flag.Value }
+
+func (v goValue) Type() string {
+	if t, ok := v.Value.(interface{ Type() string }); ok {
+		return t.Type()
+	}
+	return "value"
 }
 
 // StringList is a repeatable string flag (--api-key A --api-key B); from the
@@ -77,89 +139,18 @@ type Patterns []string
 func (p *Patterns) String() string     { return strings.Join(*p, " ") }
 func (p *Patterns) Set(v string) error { *p = append(*p, v); return nil }
 
-// Parse reads args, then the environment for flags not on the command line.
-// It returns flag.ErrHelp for -h/--help, a UsageError for anything wrong.
-func (fs *FlagSet) Parse(args []string) error {
-	if err := fs.FlagSet.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		// The flag package writes "-name"; the help and docs write "--name".
-		msg := strings.NewReplacer("flag provided but not defined: -", "unknown flag: --",
-			"flag needs an argument: -", "flag needs an argument: --", "for flag -", "for flag --").Replace(err.Error())
-		return Usagef("%s: %s (see --help)", fs.command, msg)
-	}
-	if fs.NArg() > 0 {
-		return Usagef("%s: unexpected argument %q (flags are written --name value; see --help)", fs.command, fs.Arg(0))
-	}
-	fs.given = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { fs.given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if fs.given[f.Name] || err != nil {
-			return
-		}
-		if v, ok := os.LookupEnv(EnvName(f.Name)); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = Usagef("%s=%q: %v", EnvName(f.Name), redactIfKey(f.Name, v), e)
-			}
-			fs.given[f.Name] = true
-		}
-	})
-	return err
-}
-
-// Given tells whether a flag was set, on the command line or in the environment.
-func (fs *FlagSet) Given(name string) bool { return fs.given[name] }
-
-// Help writes the subcommand's help: summary, then each flag with its default
-// and environment variable, sorted, wrapped to the width of the reports.
-func (fs *FlagSet) Help(w io.Writer) {
-	for _, l := range reports.Wrap(fs.summary, reports.TableWidth) {
-		fmt.Fprintln(w, l)
-	}
-	fmt.Fprintf(w, "\nFlags (each also read from the environment variable shown):\n")
-	var flags []*flag.Flag
-	fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f) })
-	sort.Slice(flags, func(i, j int) bool { return flags[i].Name < flags[j].Name })
-	const indent = "      "
-	for _, f := range flags {
-		name, usage := flag.UnquoteUsage(f)
-		if name == "value" { // a custom flag.Value with no `name` in its usage
-			name = strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		}
-		head := "  --" + f.Name
-		if name != "" {
-			head += " " + name
-		}
-		fmt.Fprintln(w, head)
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
-			usage += " (default " + f.DefValue + ")"
-		}
-		usage += " [$" + EnvName(f.Name) + "]"
-		for _, l := range reports.Wrap(usage, reports.TableWidth-len(indent)) {
-			fmt.Fprintln(w, indent+l)
-		}
-	}
-}
-
-func redactIfKey(name, v string) string {
-	if strings.HasSuffix(name, "key") {
-		return "…"
-	}
-	return v
-}
-
 // Common flags, defined one way for every subcommand that takes them.
 
 // PositiveDuration defines a duration flag that must be above zero.
 func (fs *FlagSet) PositiveDuration(p *time.Duration, name string, def time.Duration, usage string) {
-	fs.Var(&positiveDuration{p}, name, usage)
 	*p = def
+	fs.Var(&positiveDuration{p}, name, usage)
 	fs.Lookup(name).DefValue = def.String()
 }
 
 type positiveDuration struct{ p *time.Duration }
+
+func (d *positiveDuration) Type() string { return "duration" }
 
 func (d *positiveDuration) String() string {
 	if d.p == nil {

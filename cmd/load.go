@@ -33,39 +33,41 @@ type loadFlags struct {
 	sampleEvery                    int
 }
 
-func defineLoadFlags(fs *FlagSet) *loadFlags {
-	f := &loadFlags{rate: 1}
-	f.target.define(fs, "the target's base URL, e.g. https://api.carpathian.ai/ai/v1 (required; 'carpathian-conform serve' runs a local one)",
-		"cai_ key (repeat it to spread calls evenly over several keys)")
+func (f *loadFlags) define(fs *FlagSet) {
+	f.rate = 1
+	f.target.define(fs, "the target's base `URL`, e.g. https://api.carpathian.ai/ai/v1 (required; 'carpathian-conform serve' runs a local one)",
+		"cai_ `KEY` (repeat it to spread calls evenly over several keys)")
 	f.request.define(fs)
 	f.cost.define(fs, "plan", true)
-	fs.Var(&f.rate, "rate", "constant rate N/WINDOW, e.g. 5/s or 300/1m (the start of a --ramp-to)")
+	fs.Var(&f.rate, "rate", "constant rate `N/WINDOW`, e.g. 5/s or 300/1m (the start of a --ramp-to)")
 	fs.Lookup("rate").DefValue = "1/s"
 	fs.PositiveDuration(&f.duration, "duration", 10*time.Second, "how long to send")
-	fs.Var(&f.rampTo, "ramp-to", "ramp linearly from --rate to this rate over --duration")
+	fs.Var(&f.rampTo, "ramp-to", "ramp linearly from --rate to this rate `N/WINDOW` over --duration")
 	fs.StringVar(&f.steps, "steps", "", "a list of RATE@DURATION, e.g. 5/s@30s,10/s@30s (replaces --rate and --duration)")
 	fs.IntVar(&f.inFlight, "in-flight", 0, "closed loop: keep N calls in flight for --duration (replaces --rate)")
 	fs.StringVar(&f.arrivals, "arrivals", "uniform", "uniform (evenly spaced) or poisson (exponential gaps, same mean rate)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of Poisson arrivals and prompt sampling")
 	fs.PositiveDuration(&f.grace, "grace", load.DefaultGrace, "after Ctrl-C or --abort-on, how long calls in flight may finish")
-	fs.PositiveDuration(&f.tol, "tolerance", load.DefaultTolerance, "how late a slot may be sent; later ones are dropped and counted as missed")
+	fs.PositiveDuration(&f.tol, "tolerance", load.DefaultTolerance, "how far behind its schedule a run may fall (it catches up at 1.08× the rate, never in a burst) before it drops slots, counted as missed")
 	fs.Uint64Var(&f.maxWorkers, "max-workers", load.DefaultMaxWorkers, "open loop: most calls in flight; past it slots are missed")
 	fs.Var(&f.thresholds, "threshold", "CI gate, repeatable: p99<2s, success>=99.5%, rate>=4.9/s, errors==0, tokens_per_s>=100 (breached: exit 4)")
-	fs.Var(&f.aborts, "abort-on", "stop early when this holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
-	fs.StringVar(&f.jsonPath, "json", "", "write the summary as JSON (a superset of vegeta's report -type=json) to FILE")
-	fs.StringVar(&f.outputPath, "output", "", "write every result in vegeta's binary format to FILE (vegeta report/plot read it)")
-	fs.StringVar(&f.htmlPath, "html", "", "write a latency-over-time plot (vegeta plot) to FILE")
+	fs.Var(&f.aborts, "abort-on", "stop early when this `CONDITION` holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
+	fs.OutputVar(&f.jsonPath, "json", "write the summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
+	fs.OutputVar(&f.outputPath, "output", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
+	fs.OutputVar(&f.htmlPath, "html", "write a latency-over-time plot (vegeta plot) to `FILE`")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
-	return f
 }
 
-// runLoad drives calls at a controlled rate and reports what happened.
-func runLoad(env Env, args []string) error {
-	fs := NewFlagSet("load", "carpathian-conform load: drive chat (or models) calls at a controlled rate; report latency, throughput, tokens and CI thresholds")
-	f := defineLoadFlags(fs)
-	if err := parseFlags(env, fs, args); err != nil {
-		return err
-	}
+// loadCommand drives calls at a controlled rate and reports what happened.
+func loadCommand(env Env) command {
+	f := &loadFlags{}
+	return command{name: "load", summary: "drive chat or models calls at a controlled rate and report latency, throughput and tokens",
+		help:   "carpathian-conform load: drive chat (or models) calls at a controlled rate; report latency, throughput, tokens and CI thresholds",
+		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+}
+
+// run makes the load run the flags describe.
+func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	plan, err := f.plan(fs)
 	if err != nil {
 		return Usagef("load: %v", err)

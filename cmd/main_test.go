@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,79 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	t.Setenv("CARPATHIAN_RATE_LIMIT", "5/10s")
 	if code, stdout, _ := runCommand("check", "--list"); code != ExitOK || !strings.Contains(stdout, "5/10s") {
 		t.Fatalf("CARPATHIAN_RATE_LIMIT=5/10s: exit %d, %q", code, stdout)
+	}
+}
+
+// With no subcommand the root runs check; bad flags and arguments are one
+// usage line naming the command, exit 2.
+func TestDefaultCommandAndUsageErrors(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(Env{Ctx: context.Background(), Stdout: &out, Stderr: &errb}, []string{"--list", "--label-filter", "cost:none"})
+	if code != ExitOK || !strings.Contains(out.String(), "ROUTE-1") {
+		t.Fatalf("the root's --list: exit %d, stderr %q", code, errb.String())
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "--colour"}, "check: unknown flag: --colour"},
+		{[]string{"--colour"}, "check: unknown flag: --colour"},
+		{[]string{"load", "-base-url", "x"}, "flags are written --name value"},
+		{[]string{"check", "--max-calls", "many"}, `check: --max-calls "many": not a whole number`},
+		{[]string{"check", "--rate-limit", "lots"}, `check: --rate-limit "lots"`},
+		{[]string{"check", "--json"}, "flag needs an argument: --json"},
+		{[]string{"serve", "stray"}, `serve: unexpected argument "stray"`},
+		{[]string{"bogus"}, `unknown command "bogus": use one of`},
+	} {
+		code, _, stderr := runCommand(c.args[0], c.args[1:]...)
+		if code != ExitUsage || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line with %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// Every flag's value is named one way in --help: in capitals.
+func TestHelpPlaceholdersAreCapitals(t *testing.T) {
+	head := regexp.MustCompile(`^  (-[a-z], )?--[a-z0-9-]+( (\S+))?$`)
+	for _, cmd := range []string{"check", "serve", "load", "ratelimit", "capacity"} {
+		_, stdout, _ := runCommand(cmd, "--help")
+		for _, line := range strings.Split(stdout, "\n") {
+			if !strings.HasPrefix(line, "  -") {
+				continue
+			}
+			m := head.FindStringSubmatch(line)
+			if m == nil {
+				t.Errorf("%s --help: flag line %q", cmd, line)
+			} else if m[3] != "" && m[3] != strings.ToUpper(m[3]) {
+				t.Errorf("%s --help: placeholder %q is not in capitals", cmd, m[3])
+			}
+		}
+	}
+}
+
+// The overview's list of commands wraps a long summary under itself.
+func TestTopHelpIndentsWrappedSummaries(t *testing.T) {
+	_, stdout, _ := runCommand("--help")
+	_, list, _ := strings.Cut(stdout, "Commands:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	for _, line := range strings.Split(list, "\n") {
+		if len([]rune(line)) > 100 || !strings.HasPrefix(line, "  ") {
+			t.Errorf("command list line %q: over 100 columns or not indented", line)
+		}
+		if strings.HasPrefix(line, "   ") && !strings.HasPrefix(line, strings.Repeat(" ", 14)) {
+			t.Errorf("a wrapped summary is not under its first line: %q", line)
+		}
+	}
+	if !strings.Contains(list, "\n  load        drive chat") {
+		t.Errorf("no load line:\n%s", list)
+	}
+}
+
+func TestVersionFlagAndHelpCommand(t *testing.T) {
+	if code, stdout, _ := runCommand("--version"); code != ExitOK || stdout != "carpathian-conform "+Version+"\n" {
+		t.Errorf("--version: exit %d, %q", code, stdout)
+	}
+	if code, stdout, _ := runCommand("help", "load"); code != ExitOK || !strings.Contains(stdout, "[$CARPATHIAN_LOAD_JSON]") {
+		t.Errorf("help load: exit %d, %q", code, stdout)
 	}
 }

@@ -14,32 +14,50 @@ import (
 // serveShutdownGrace is how long serve waits for calls in flight after Ctrl-C.
 const serveShutdownGrace = 5 * time.Second
 
-// runServe runs the reference server until Ctrl-C.
-func runServe(env Env, args []string) error {
-	fs := NewFlagSet("serve", "carpathian-conform serve: run the reference Carpathian AI API server (a local stand-in that keeps the whole contract)")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
-	prefix := fs.String("prefix", "", "path prefix before /ai, e.g. /gw for /gw/ai/v1")
-	model := fs.String("model", fixtures.DefaultModel, "model id bound to the valid keys")
-	limit := target.DefaultLimit
-	fs.Var(&limit, "rate-limit", "each key's rate limit `N/W`, e.g. 60/1m or 5/10s")
-	algorithm := fixtures.FixedWindow
-	fs.Var(&algorithmFlag{&algorithm}, "algorithm", "the rate limiter's `algorithm`: fixed-window, sliding-window or token-bucket")
-	countModels := fs.Bool("count-models", false, "models calls count against the rate limit")
-	countRefused := fs.Bool("count-refused", false, "calls refused with 429 count against the rate limit")
-	budget := fs.Int64("token-budget", 0, "tokens each valid key may spend before chat answers 402 (0: unlimited)")
-	var lat fixtures.Latency
-	fs.Var(&latencyFlag{&lat.Base}, "latency-base", "`duration` every served call takes, e.g. 100ms")
-	fs.Var(&latencyFlag{&lat.PerToken}, "latency-per-token", "`duration` added per completion token, e.g. 20ms")
-	fs.Var(&latencyFlag{&lat.Jitter}, "latency-jitter", "up to this `duration` of random time added per call, e.g. 50ms")
-	concurrency := fs.Int("concurrency", 0, "calls in service at once; beyond it they queue (0: no cap)")
-	var deviations, quirks StringList
-	fs.Var(&deviations, "deviation", "break the contract the `name`d way (repeatable; see --list-deviations)")
-	fs.Var(&quirks, "quirk", "a conformant variation by `name` (repeatable; see --list-deviations)")
-	list := fs.Bool("list-deviations", false, "list the deviations and quirks, then exit")
-	if err := parseFlags(env, fs, args); err != nil {
-		return err
-	}
-	if *list {
+// serveCommand runs the reference server until Ctrl-C.
+func serveCommand(env Env) command {
+	f := &serveFlags{}
+	return command{name: "serve", summary: "run the reference Carpathian server, a local stand-in for the API",
+		help:   "carpathian-conform serve: run the reference Carpathian AI API server (a local stand-in that keeps the whole contract)",
+		define: f.define, run: func(fs *FlagSet) error { return f.run(env) }}
+}
+
+// serveFlags are the serve command's flags.
+type serveFlags struct {
+	addr, prefix, model       string
+	limit                     target.Limit
+	algorithm                 fixtures.Algorithm
+	countModels, countRefused bool
+	budget                    int64
+	latency                   fixtures.Latency
+	concurrency               int
+	deviations, quirks        StringList
+	list                      bool
+}
+
+func (f *serveFlags) define(fs *FlagSet) {
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on, `HOST:PORT`")
+	fs.StringVar(&f.prefix, "prefix", "", "`PATH` prefix before /ai, e.g. /gw for /gw/ai/v1")
+	fs.StringVar(&f.model, "model", fixtures.DefaultModel, "model `ID` bound to the valid keys")
+	f.limit = target.DefaultLimit
+	fs.Var(&f.limit, "rate-limit", "each key's rate limit `N/WINDOW`, e.g. 60/1m or 5/10s")
+	f.algorithm = fixtures.FixedWindow
+	fs.Var(&algorithmFlag{&f.algorithm}, "algorithm", "the rate limiter's `ALGORITHM`: fixed-window, sliding-window or token-bucket")
+	fs.BoolVar(&f.countModels, "count-models", false, "models calls count against the rate limit")
+	fs.BoolVar(&f.countRefused, "count-refused", false, "calls refused with 429 count against the rate limit")
+	fs.Int64Var(&f.budget, "token-budget", 0, "tokens each valid key may spend before chat answers 402 (0: unlimited)")
+	fs.Var(&latencyFlag{&f.latency.Base}, "latency-base", "`DURATION` every served call takes, e.g. 100ms")
+	fs.Var(&latencyFlag{&f.latency.PerToken}, "latency-per-token", "`DURATION` added per completion token, e.g. 20ms")
+	fs.Var(&latencyFlag{&f.latency.Jitter}, "latency-jitter", "up to this `DURATION` of random time added per call, e.g. 50ms")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "calls in service at once; beyond it they queue (0: no cap)")
+	fs.Var(&f.deviations, "deviation", "break the contract the `NAME`d way (repeatable; see --list-deviations)")
+	fs.Var(&f.quirks, "quirk", "a conformant variation by `NAME` (repeatable; see --list-deviations)")
+	fs.BoolVar(&f.list, "list-deviations", false, "list the deviations and quirks, then exit")
+}
+
+// run serves until the context ends.
+func (f *serveFlags) run(env Env) error {
+	if f.list {
 		return listDeviations(env)
 	}
 	for _, names := range []struct {
@@ -47,8 +65,8 @@ func runServe(env Env, args []string) error {
 		list []string
 		ok   func(string) bool
 	}{
-		{"deviation", deviations, func(n string) bool { _, ok := fixtures.LookupDeviation(n); return ok }},
-		{"quirk", quirks, func(n string) bool { _, ok := fixtures.LookupQuirk(n); return ok }},
+		{"deviation", f.deviations, func(n string) bool { _, ok := fixtures.LookupDeviation(n); return ok }},
+		{"quirk", f.quirks, func(n string) bool { _, ok := fixtures.LookupQuirk(n); return ok }},
 	} {
 		for _, n := range names.list {
 			if !names.ok(n) {
@@ -57,18 +75,18 @@ func runServe(env Env, args []string) error {
 		}
 	}
 	srv, err := fixtures.Start(
-		fixtures.WithAddr(*addr),
-		fixtures.WithPrefix(*prefix),
-		fixtures.WithModel(*model),
-		fixtures.WithRateLimit(limit),
-		fixtures.WithAlgorithm(algorithm),
-		fixtures.WithCountModels(*countModels),
-		fixtures.WithCountRefused(*countRefused),
-		fixtures.WithTokenBudget(*budget),
-		fixtures.WithLatency(lat),
-		fixtures.WithConcurrency(*concurrency),
-		fixtures.WithDeviations(deviations...),
-		fixtures.WithQuirks(quirks...),
+		fixtures.WithAddr(f.addr),
+		fixtures.WithPrefix(f.prefix),
+		fixtures.WithModel(f.model),
+		fixtures.WithRateLimit(f.limit),
+		fixtures.WithAlgorithm(f.algorithm),
+		fixtures.WithCountModels(f.countModels),
+		fixtures.WithCountRefused(f.countRefused),
+		fixtures.WithTokenBudget(f.budget),
+		fixtures.WithLatency(f.latency),
+		fixtures.WithConcurrency(f.concurrency),
+		fixtures.WithDeviations(f.deviations...),
+		fixtures.WithQuirks(f.quirks...),
 	)
 	if err != nil {
 		return Usagef("serve: %v", err)

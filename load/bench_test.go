@@ -11,8 +11,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +56,12 @@ func trimNL(b []byte) []byte {
 
 // childCPU runs cmd and returns its user+system CPU time.
 func childCPU(b *testing.B, cmd *exec.Cmd) time.Duration {
+	cpu, _ := childUsage(b, cmd)
+	return cpu
+}
+
+// childUsage runs cmd and returns its user+system CPU time and peak RSS.
+func childUsage(b *testing.B, cmd *exec.Cmd) (cpu time.Duration, peakRSS int64) {
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
@@ -60,18 +69,27 @@ func childCPU(b *testing.B, cmd *exec.Cmd) time.Duration {
 			b.Fatalf("%s: %v", cmd.Path, err)
 		}
 	}
-	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		peakRSS = ru.Maxrss << 10 // KiB on Linux
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), peakRSS
+}
+
+// buildCLI builds our binary into dir.
+func buildCLI(b *testing.B, dir string) string {
+	ours := filepath.Join(dir, "carpathian-conform")
+	build := exec.Command("go", "build", "-trimpath", "-o", ours, "./cmd/carpathian-conform")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("building the CLI: %v\n%s", err, out)
+	}
+	return ours
 }
 
 func BenchmarkMaxRate(b *testing.B) {
 	vegetaBin := vegetaBinary(b)
 	dir := b.TempDir()
-	ours := filepath.Join(dir, "carpathian-conform")
-	build := exec.Command("go", "build", "-o", ours, "./cmd/carpathian-conform")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("building the CLI: %v\n%s", err, out)
-	}
+	ours := buildCLI(b, dir)
 	srv := startServer(b)
 	key := srv.Keys().Valid
 	url := srv.Root().URL(target.PathModels)
@@ -111,22 +129,55 @@ func BenchmarkMaxRate(b *testing.B) {
 }
 
 func countResults(b *testing.B, path string) int {
+	return int(readResults(b, path).Requests)
+}
+
+// openLoopFigures is what one tool did in an open-loop run, read from its
+// vegeta results file, the same way for both tools.
+type openLoopFigures struct {
+	Requests, Served uint64  // served: status 200 and no error (ours judges bodies; vegeta does not)
+	Rate             float64 // requests / (last send − first send), vegeta's rate
+	Max100ms         int     // most sends in any 100 ms bucket from the first
+}
+
+func readResults(b *testing.B, path string) openLoopFigures {
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	n, dec := 0, vegeta.NewDecoder(f)
+	var (
+		fig   openLoopFigures
+		sends []time.Time
+		dec   = vegeta.NewDecoder(f)
+	)
 	for {
 		var r vegeta.Result
 		if err := dec.Decode(&r); err != nil {
 			if !errors.Is(err, io.EOF) {
 				b.Fatal(err)
 			}
-			return n
+			break
 		}
-		n++
+		sends = append(sends, r.Timestamp)
+		if r.Code == 200 && r.Error == "" {
+			fig.Served++
+		}
 	}
+	fig.Requests = uint64(len(sends))
+	if len(sends) < 2 {
+		return fig
+	}
+	slices.SortFunc(sends, func(a, b time.Time) int { return a.Compare(b) })
+	buckets := map[int64]int{}
+	for _, t := range sends {
+		buckets[int64(t.Sub(sends[0])/(100*time.Millisecond))]++
+	}
+	for _, n := range buckets {
+		fig.Max100ms = max(fig.Max100ms, n)
+	}
+	fig.Rate = float64(len(sends)) / sends[len(sends)-1].Sub(sends[0]).Seconds() // vegeta's rate
+	return fig
 }
 
 // BenchmarkPeakMemory: the heap must not grow with the request count, since
@@ -182,4 +233,80 @@ func samplePeakHeap() (peak *atomic.Uint64, stop func() uint64) {
 		}
 	}()
 	return peak, func() uint64 { close(done); <-finished; return peak.Load() }
+}
+
+// Open-loop chat calls at these rates for openLoopDuration, each tool in
+// turn against the same in-process reference server (`make bench`, README
+// "Performance"): ours (`load --rate R/s --output FILE`) against the vegeta
+// CLI (`vegeta attack -rate=R/s -output=FILE`), both writing every result.
+var openLoopRates = []int{3000, 8000}
+
+const openLoopDuration = 10 * time.Second
+
+// BenchmarkOpenLoop measures, per rate and per tool, CPU per request, peak
+// RSS, the achieved rate and the most calls in any 100 ms, then the ratios
+// the goals are stated in: CPU ≤ 1.0× vegeta's, RSS ≤ 1.2×, rate within
+// 0.5% of the target, 100 ms peak ≤ 1.1× expected. The machine may be
+// shared: both tools run in the same iteration, one after the other, and
+// -count repeats.
+func BenchmarkOpenLoop(b *testing.B) {
+	vegetaBin := vegetaBinary(b)
+	dir := b.TempDir()
+	ours := buildCLI(b, dir)
+	srv := startServer(b)
+	key := srv.Keys().Valid
+	body := ChatBodies([][]target.Message{Prompt("Say hi.")}, 16)[0]
+	bodyFile := filepath.Join(dir, "body.json")
+	targets := filepath.Join(dir, "targets.txt")
+	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(targets, []byte(fmt.Sprintf("POST %s\nAuthorization: Bearer %s\nContent-Type: application/json\n@%s\n",
+		srv.Root().URL(target.PathChat), key, bodyFile)), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	for _, rate := range openLoopRates {
+		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				out := filepath.Join(dir, "ours.bin")
+				oursCPU, oursRSS := childUsage(b, exec.Command(ours, "load", "--base-url", srv.BaseURL(), "--api-key", key,
+					"--rate", fmt.Sprintf("%d/s", rate), "--duration", openLoopDuration.String(), "--body-file", bodyFile,
+					"--yes", "--output", out))
+				o := readResults(b, out)
+				vout := filepath.Join(dir, "vegeta.bin")
+				vegCPU, vegRSS := childUsage(b, exec.Command(vegetaBin, "attack", fmt.Sprintf("-rate=%d/s", rate),
+					"-duration="+openLoopDuration.String(), "-targets="+targets, "-output="+vout))
+				v := readResults(b, vout)
+				if o.Requests == 0 || v.Requests == 0 {
+					b.Fatalf("ours sent %d, vegeta %d", o.Requests, v.Requests)
+				}
+				expected := float64(rate) / 10
+				oursPerReq := float64(oursCPU.Microseconds()) / float64(o.Requests)
+				vegPerReq := float64(vegCPU.Microseconds()) / float64(v.Requests)
+				b.ReportMetric(oursPerReq, "ours-cpu-µs/req")
+				b.ReportMetric(vegPerReq, "vegeta-cpu-µs/req")
+				b.ReportMetric(oursPerReq/vegPerReq, "cpu-ratio")
+				b.ReportMetric(float64(oursRSS)/(1<<20), "ours-rss-MB")
+				b.ReportMetric(float64(vegRSS)/(1<<20), "vegeta-rss-MB")
+				b.ReportMetric(float64(oursRSS)/float64(vegRSS), "rss-ratio")
+				b.ReportMetric(o.Rate, "ours-req/s")
+				b.ReportMetric(v.Rate, "vegeta-req/s")
+				b.ReportMetric(float64(o.Max100ms)/expected, "ours-peak100ms-x")
+				b.ReportMetric(float64(v.Max100ms)/expected, "vegeta-peak100ms-x")
+				var tb strings.Builder
+				fmt.Fprintf(&tb, "open loop, chat, %d/s for %s, same target, one after the other:\n", rate, openLoopDuration)
+				fmt.Fprintf(&tb, "| tool | requests | achieved rate | CPU µs/req | peak RSS MB | max per 100 ms |\n|---|---|---|---|---|---|\n")
+				for _, row := range []struct {
+					name string
+					f    openLoopFigures
+					cpu  float64
+					rss  int64
+				}{{"carpathian-conform load", o, oursPerReq, oursRSS}, {"vegeta attack", v, vegPerReq, vegRSS}} {
+					fmt.Fprintf(&tb, "| %s | %d | %.1f/s (%+.2f%%) | %.1f | %.1f | %d (%.2f×) |\n", row.name, row.f.Requests, row.f.Rate,
+						100*(row.f.Rate/float64(rate)-1), row.cpu, float64(row.rss)/(1<<20), row.f.Max100ms, float64(row.f.Max100ms)/expected)
+				}
+				b.Log("\n" + tb.String())
+			}
+		})
+	}
 }

@@ -26,11 +26,13 @@
 //
 // Pacing. Every profile paces vegeta through a Pacer that never sends
 // catch-up bursts: vegeta's own pacers fire every overdue slot at once after
-// a stall (vegeta issue #620), so the offered rate would lie. A slot that
-// cannot be sent within the tolerance of its time (every worker busy, up to
-// Plan.MaxWorkers; a stalled machine) is dropped and counted in
-// Summary.Missed; at most rate×tolerance calls ever leave back to back. A
-// closed loop (Closed) keeps exactly its InFlight calls running.
+// a stall (vegeta issue #620). A run that fell behind (a stalled machine,
+// every worker busy) sends its overdue slots at CatchUp (1.08) times the rate
+// until it is back on schedule, so every slot is offered and no 100 ms holds
+// more than about 1.08× its share; a slot more than the tolerance (1 s)
+// behind is dropped and counted in Summary.Missed. An open loop ends when
+// its last slot is sent; a closed loop (Closed) keeps exactly its InFlight
+// calls running for its duration.
 //
 // Streaming. Each result goes, as it arrives and from one goroutine, into the
 // metrics (fixed memory) and to every Sink; nothing is kept per call, so a
@@ -63,6 +65,12 @@
 // name) and abort conditions ("error_rate>10% for 10s") share one grammar;
 // an unknown name or a malformed expression is an error, and a figure with
 // no data (p99 without a single success) fails its threshold.
+//
+// Success. Every answer with a success status is judged: a chat reply must
+// be a chat completion (judge.ReadCompletion, the one definition of a served
+// call), a models reply a models list; anything else is a Failure of class
+// ClassNotCompletion or ClassNotModelsList, whose reason is the result's
+// Error in every output.
 //
 // Conformance under load. A ResponseChecker (the suites package's CHAT
 // checks) sees one successful chat reply in every N, with the request that

@@ -5,6 +5,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/judge"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
@@ -12,11 +13,13 @@ import (
 type Outcome uint8
 
 const (
-	// Success is a 2xx or 3xx answer, as vegeta counts success.
+	// Success is a served call: for chat, a chat completion (judge.Completion);
+	// for models, a models list (judge.CheckModelsList).
 	Success Outcome = iota
 	// RateLimited is a 429.
 	RateLimited
-	// Failure is anything else: another status, or no HTTP answer.
+	// Failure is anything else: another status, no HTTP answer, or a 2xx
+	// whose body is not what was asked for (ClassNotCompletion).
 	Failure
 )
 
@@ -33,17 +36,43 @@ type Hit struct {
 	BodyIndex int // index into Plan.Bodies (-1 for models)
 	// ErrorClass groups failures and 429s ("http 5xx", "timeout", ...); "" on success.
 	ErrorClass string
-	// Chat is read from a successful chat reply's body; ChatOK tells whether
-	// the body parsed at all.
-	Chat   target.ChatSummary
-	ChatOK bool
+	// Served is what a chat success's body holds (usage, finish reason).
+	Served judge.Served
+	// Requested is what the body asked for, when the plan knows it.
+	Requested Requested
 }
 
-// classify fills the outcome and error class of a hit.
-func (h *Hit) classify() {
+// Error classes of answers that came with a success status but are not what
+// was asked for. The result's Error says why, so vegeta's own tools (which
+// count by status) show it too.
+const (
+	ClassNotCompletion = "not a completion"
+	ClassNotModelsList = "not a models list"
+)
+
+// Classify fills the outcome and error class of a hit: every answer with a
+// success status is judged, chat by judge.ReadCompletion (the one definition
+// of a served chat call), models by judge.CheckModelsList.
+func (h *Hit) Classify(models bool) {
 	switch c := h.Code; {
 	case c >= 200 && c < 400:
-		h.Outcome = Success
+		var err error
+		if models {
+			_, err = judge.CheckModelsList(&target.Exchange{Status: int(c), Header: h.Headers, Body: h.Body})
+		} else {
+			h.Served, err = judge.ReadCompletion(int(c), h.Headers, h.Body)
+		}
+		if err == nil {
+			h.Outcome = Success
+			return
+		}
+		h.Outcome, h.ErrorClass = Failure, ClassNotCompletion
+		if models {
+			h.ErrorClass = ClassNotModelsList
+		}
+		if h.Error == "" {
+			h.Error = h.ErrorClass + ": " + err.Error()
+		}
 	case c == 429:
 		h.Outcome, h.ErrorClass = RateLimited, "http 429"
 	case c >= 500:

@@ -77,12 +77,12 @@ func (h *Histogram) Stats() Stats {
 		return s
 	}
 	s.Mean = h.sum / float64(h.count)
-	s.P50, s.P90, s.P95, s.P99 = h.Quantile(0.50), h.Quantile(0.90), h.Quantile(0.95), h.Quantile(0.99)
-	s.P999 = h.Quantile(0.999)
+	s.P50, s.P90, s.P95, s.P99, s.P999 = h.Quantile(0.50), h.Quantile(0.90), h.Quantile(0.95), h.Quantile(0.99), h.Quantile(0.999)
 	return s
 }
 
-// Latencies is a latency distribution, vegeta's LatencyMetrics fields.
+// Latencies is a latency distribution: vegeta's LatencyMetrics fields and
+// the 99.9th percentile.
 type Latencies struct {
 	Count                              uint64
 	Total, Mean                        time.Duration
@@ -115,8 +115,9 @@ type Metrics struct {
 
 	chat                    bool
 	prompt, completion, tot int64
-	withUsage, withoutUsage uint64
+	withUsage               uint64
 	promptDist, complDist   *Histogram
+	reqPrompt, reqMax       *Histogram // what served calls asked for, when known
 	perToken                *Histogram // µs per output token
 	finish                  map[string]uint64
 	keys                    []KeyStats
@@ -133,6 +134,7 @@ func NewMetrics(nkeys int) *Metrics {
 		limited: NewLatencyHistogram(), failed: NewLatencyHistogram(),
 		codes: map[int]uint64{}, classes: map[string]uint64{}, errSeen: map[string]struct{}{},
 		promptDist: NewHistogram(1, tokensHighest), complDist: NewHistogram(1, tokensHighest),
+		reqPrompt: NewHistogram(1, tokensHighest), reqMax: NewHistogram(1, tokensHighest),
 		perToken: NewHistogram(1, perTokenHighes),
 		finish:   map[string]uint64{},
 		keys:     make([]KeyStats, max(nkeys, 1)),
@@ -188,27 +190,27 @@ func (m *Metrics) addChat(h *Hit) {
 		return
 	}
 	m.chat = true
-	if !h.ChatOK || !h.Chat.HasUsage {
-		m.withoutUsage++
-	} else {
-		u := h.Chat.Usage
-		m.withUsage++
-		m.prompt += int64(u.PromptTokens)
-		m.completion += int64(u.CompletionTokens)
-		m.tot += int64(u.TotalTokens)
-		m.promptDist.Record(int64(u.PromptTokens))
-		m.complDist.Record(int64(u.CompletionTokens))
-		if u.CompletionTokens > 0 {
-			m.perToken.Record(int64(h.Latency/time.Microsecond) / int64(u.CompletionTokens))
-		}
+	u := h.Served.Usage
+	m.withUsage++
+	m.prompt += int64(u.PromptTokens)
+	m.completion += int64(u.CompletionTokens)
+	m.tot += int64(u.TotalTokens)
+	m.promptDist.Record(int64(u.PromptTokens))
+	m.complDist.Record(int64(u.CompletionTokens))
+	if u.CompletionTokens > 0 {
+		m.perToken.Record(int64(h.Latency/time.Microsecond) / int64(u.CompletionTokens))
 	}
-	if h.ChatOK {
-		reason := h.Chat.FinishReason
-		if reason == "" {
-			reason = "(none)"
-		}
-		m.finish[reason]++
+	if r := h.Requested; r.PromptTokens > 0 {
+		m.reqPrompt.Record(int64(r.PromptTokens))
 	}
+	if r := h.Requested; r.MaxTokens > 0 {
+		m.reqMax.Record(int64(r.MaxTokens))
+	}
+	reason := h.Served.FinishReason
+	if reason == "" {
+		reason = "(none)"
+	}
+	m.finish[reason]++
 }
 
 // Requests is how many hits were added.
@@ -223,11 +225,16 @@ type KeyStats struct {
 // Tokens is what chat calls spent.
 type Tokens struct {
 	Prompt, Completion, Total int64
-	// WithUsage and WithoutUsage count successful chat replies that did and
-	// did not report usage.
-	WithUsage, WithoutUsage uint64
-	PromptPerCall           Stats
-	CompletionPerCall       Stats
+	// WithUsage counts successful chat replies: each is a completion, so
+	// each reported its usage.
+	WithUsage         uint64
+	PromptPerCall     Stats
+	CompletionPerCall Stats
+	// What the served calls asked for, when the plan knows it (synthetic
+	// prompts): their prompts' lengths and their max_tokens, to set beside
+	// PromptPerCall and CompletionPerCall.
+	RequestedPromptPerCall Stats
+	RequestedMaxPerCall    Stats
 	// OutputPerSecond is completion tokens over the run's duration plus wait.
 	OutputPerSecond float64
 	// PerOutputToken is each call's latency over its completion tokens, in µs.
@@ -313,8 +320,9 @@ func (m *Metrics) Summary() Summary {
 	}
 	s.Tokens = Tokens{
 		Prompt: m.prompt, Completion: m.completion, Total: m.tot,
-		WithUsage: m.withUsage, WithoutUsage: m.withoutUsage,
+		WithUsage:     m.withUsage,
 		PromptPerCall: m.promptDist.Stats(), CompletionPerCall: m.complDist.Stats(),
+		RequestedPromptPerCall: m.reqPrompt.Stats(), RequestedMaxPerCall: m.reqMax.Stats(),
 		PerOutputToken: m.perToken.Stats(),
 	}
 	if span := (s.Duration + s.Wait).Seconds(); span > 0 {

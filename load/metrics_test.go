@@ -2,6 +2,7 @@ package load
 
 import (
 	"math"
+	"net/http"
 	"testing"
 	"time"
 
@@ -67,11 +68,9 @@ func TestMetricsSummary(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	add := func(seq int, code uint16, lat time.Duration, body []byte, errMsg string) {
 		h := &Hit{Result: &vegeta.Result{Seq: uint64(seq), Code: code, Timestamp: t0.Add(time.Duration(seq) * 100 * time.Millisecond),
-			Latency: lat, Body: body, Error: errMsg, BytesOut: 10, BytesIn: uint64(len(body))}, KeyIndex: seq % 2, BodyIndex: 0}
-		h.classify()
-		if h.Outcome == Success {
-			h.Chat, h.ChatOK = target.SummarizeChat(body)
-		}
+			Latency: lat, Body: body, Error: errMsg, BytesOut: 10, BytesIn: uint64(len(body)),
+			Headers: http.Header{"Content-Type": {"application/json"}}}, KeyIndex: seq % 2, BodyIndex: 0}
+		h.Classify(false)
 		m.Add(h)
 	}
 	add(0, 200, 100*time.Millisecond, chatBody(10, 20, "stop"), "")

@@ -9,17 +9,27 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// DefaultTolerance is how late a slot may be sent and still count as sent.
-// Beyond it the slot is dropped and counted as missed: a stalled run resumes
-// on schedule instead of bursting to catch up, so at most rate×tolerance
-// calls ever go out back to back.
-const DefaultTolerance = 5 * time.Millisecond
+// DefaultTolerance is how far behind its schedule a run may fall before it
+// drops slots (counted as missed) instead of sending them late.
+const DefaultTolerance = time.Second
+
+// CatchUp is how much faster than the profile's rate a run that fell behind
+// (a stalled machine) sends until it is back on schedule: fast enough to
+// offer every slot, slow enough that no 100 ms ever holds more than about
+// 1.08× its share (vegeta bursts every overdue slot at once).
+const CatchUp = 1.08
+
+// lateAfter is how late a send must be to count as late.
+const lateAfter = 5 * time.Millisecond
 
 // Pacer is a vegeta.Pacer that never sends catch-up bursts. vegeta's own
 // pacers answer "wait 0" while behind, so after any stall they fire every
-// overdue slot at once (vegeta issue #620) and the offered rate lies. This
-// one walks its profile's slots in order: a slot whose time passed by more
-// than the tolerance is skipped and counted as missed.
+// overdue slot at once (vegeta issue #620). This one walks its profile's
+// slots in order; overdue slots go out as fast as no 100 ms holds more than
+// CatchUp times its share, so a run that fell behind catches up at a bounded
+// pace; a slot more than the tolerance late is
+// dropped and counted as missed (every worker busy for that long: the
+// tool, not the target, would set the rate).
 //
 // vegeta calls Pace from its one attack goroutine; the counters may be read
 // from any goroutine.
@@ -30,9 +40,13 @@ type Pacer struct {
 	tolerance time.Duration
 	maxCalls  uint64
 
-	due    time.Duration // due time of the slot waiting to be sent
-	have   bool
-	hits   uint64
+	due  time.Duration // due time of the slot waiting to be sent
+	have bool
+	hits uint64
+	// Send times within the last catchUpWindow, oldest first: a run that is
+	// behind sends an overdue slot only while they number fewer than
+	// CatchUp times the window's share.
+	recent []time.Duration
 	missed atomic.Uint64
 	late   atomic.Uint64
 }
@@ -42,7 +56,7 @@ var _ vegeta.Pacer = (*Pacer)(nil)
 // PacerOption configures a Pacer.
 type PacerOption func(*Pacer)
 
-// WithTolerance sets how late a slot may still be sent.
+// WithTolerance sets how far behind a run may fall before it drops slots.
 func WithTolerance(d time.Duration) PacerOption { return func(p *Pacer) { p.tolerance = d } }
 
 // WithMaxCalls stops the pacer after n calls (0: no cap).
@@ -97,14 +111,17 @@ func (c closed) NewPacer(opts ...PacerOption) *Pacer {
 }
 
 // Pace implements vegeta.Pacer. Every call after the first follows one sent
-// hit, so hits moving on means the waiting slot went out.
+// hit, so hits moving on means the waiting slot went out, just now.
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if hits > p.hits {
 		p.hits = hits
-		if p.have && elapsed-p.due > p.tolerance {
-			p.late.Add(1) // sent, but held up (every worker busy)
+		if p.have && elapsed-p.due > lateAfter {
+			p.late.Add(1) // sent, but behind its slot
 		}
 		p.have = false
+		if !p.closed {
+			p.recent = append(p.recent, elapsed)
+		}
 	}
 	if p.maxCalls > 0 && hits >= p.maxCalls {
 		return 0, true
@@ -130,7 +147,30 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if wait := p.due - elapsed; wait > 0 {
 		return wait, false
 	}
-	return 0, false
+	return p.catchUpWait(elapsed), false
+}
+
+// catchUpWindow is the span over which a run catching up is held to
+// CatchUp times its rate.
+const catchUpWindow = 100 * time.Millisecond
+
+// catchUpWait is how long an overdue slot waits so that no catchUpWindow
+// holds more than CatchUp times its share of sends (at least one): however
+// late the machine wakes the sender, it sends what the bound allows at once,
+// and never a burst beyond it.
+func (p *Pacer) catchUpWait(elapsed time.Duration) time.Duration {
+	i := 0
+	for i < len(p.recent) && p.recent[i] <= elapsed-catchUpWindow {
+		i++
+	}
+	if i > 0 {
+		p.recent = append(p.recent[:0], p.recent[i:]...)
+	}
+	limit := max(1, int(p.rate(p.due)*CatchUp*catchUpWindow.Seconds()))
+	if len(p.recent) < limit {
+		return 0
+	}
+	return p.recent[len(p.recent)-limit] + catchUpWindow - elapsed
 }
 
 // Rate implements vegeta.Pacer: the profile's offered rate at elapsed.
@@ -138,8 +178,8 @@ func (p *Pacer) Rate(elapsed time.Duration) float64 { return p.rate(elapsed) }
 
 // PacerStats counts the slots a pacer did not send on time.
 type PacerStats struct {
-	Missed uint64 // slots dropped: their time passed while every worker was busy
-	Late   uint64 // calls sent more than the tolerance after their slot
+	Missed uint64 // slots dropped: the run was more than the tolerance behind
+	Late   uint64 // calls sent more than 5 ms after their slot
 }
 
 // Stats reads the counters; safe while the run goes on.

@@ -22,6 +22,9 @@ const DefaultMaxWorkers = 1000
 // profile, within which limits.
 type Plan struct {
 	Root target.Root
+	// Conn adds headers and TLS trust to every call (--header, --insecure,
+	// --ca-cert).
+	Conn target.Connection
 	// Path is relative to the root: target.PathChat, a chat alias, or a models
 	// path (see ResolvePath).
 	Path string
@@ -29,8 +32,11 @@ type Plan struct {
 	Keys []string
 	// Bodies are the chat request bodies, one sampled per call; empty for
 	// models.
-	Bodies  [][]byte
-	Profile Profile
+	Bodies [][]byte
+	// Requested, when set, says what each body of Bodies asks for (same
+	// index): the summary then sets requested lengths beside served ones.
+	Requested []Requested
+	Profile   Profile
 	// Timeout is each call's timeout (default target.DefaultTimeout: vegeta's
 	// 30 s is short for long generations).
 	Timeout time.Duration
@@ -109,6 +115,9 @@ func (p *Plan) Validate() error {
 	}
 	if !p.IsModels() && len(p.Bodies) == 0 {
 		return fmt.Errorf("no chat body: give a prompt, a prompts file or a recorded body")
+	}
+	if len(p.Requested) > 0 && len(p.Requested) != len(p.Bodies) {
+		return fmt.Errorf("%d requested lengths for %d bodies", len(p.Requested), len(p.Bodies))
 	}
 	if p.Profile == nil {
 		return fmt.Errorf("no load profile")

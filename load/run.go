@@ -144,8 +144,8 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	}
 	base := cfg.client
 	if base == nil {
-		base = target.NewHTTPClient(plan.Timeout)
-		if tr, ok := base.Transport.(*http.Transport); ok {
+		base = target.NewHTTPClient(plan.Timeout, plan.Conn)
+		if tr, ok := target.HTTPTransport(base.Transport); ok {
 			// One idle connection per worker: no churn at high rates.
 			tr.MaxIdleConnsPerHost = int(min(plan.MaxWorkers, 10000))
 		}
@@ -191,7 +191,14 @@ func (r *runner) targeter() vegeta.Targeter {
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	atk := r.attacker()
 	started := time.Now()
-	results := atk.Attack(r.targeter(), r.pacer, r.plan.Profile.Duration(), r.plan.Name)
+	// An open loop ends when its pacer has offered every slot, which may be a
+	// little after the profile's end when it had to catch up; a closed loop
+	// ends with its duration.
+	var du time.Duration
+	if r.plan.Profile.InFlight() > 0 {
+		du = r.plan.Profile.Duration()
+	}
+	results := atk.Attack(r.targeter(), r.pacer, du, r.plan.Name)
 	defer r.hc.CloseIdleConnections()
 
 	tick := r.cfg.progressEvery
@@ -293,10 +300,10 @@ func (r *runner) add(res *vegeta.Result, started time.Time) {
 	}
 	h := &r.hit
 	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
-	h.classify()
-	if h.Outcome == Success && body >= 0 {
-		h.Chat, h.ChatOK = target.SummarizeChat(res.Body)
+	if body >= 0 && body < len(r.plan.Requested) {
+		h.Requested = r.plan.Requested[body]
 	}
+	h.Classify(body < 0)
 	var request []byte
 	if body >= 0 {
 		request = r.plan.Bodies[body]

@@ -73,7 +73,7 @@ func TestRunConstantRate(t *testing.T) {
 	}
 	// On a machine busy enough to stall the sender, slots are missed and
 	// counted; otherwise the rate is met within 1%.
-	if s.Missed > 0 {
+	if s.Missed > 0 || s.Late > 0 {
 		t.Logf("machine busy: %d slots missed, %d late; rate checks skipped", s.Missed, s.Late)
 	} else {
 		if s.Requests != 400 || s.Rate < 198 || s.Rate > 202 {
@@ -250,8 +250,10 @@ func TestRunMissedSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := res.Summary
-	// One call per ~50 ms: about 20 sent, about 80 missed, the 100 slots covered.
-	if s.Requests > 25 || s.Missed < 70 || s.Slots < 95 || s.Slots > 102 {
+	// One call per ~50 ms: the run falls behind, catches up for the
+	// tolerance (1 s), then drops slots: about 40 sent, about 60 missed, the
+	// 100 slots covered.
+	if s.Requests > 45 || s.Missed < 50 || s.Slots < 95 || s.Slots > 102 {
 		t.Errorf("requests %d missed %d slots %d", s.Requests, s.Missed, s.Slots)
 	}
 }

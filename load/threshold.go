@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Threshold is a CI gate on one figure of a run, written "p99<2s",
+// Threshold is a CI gate on one figure of a run, written "p99<2s", "p99.9<5s",
 // "success>=99.5%", "rate>=4.9/s", "errors==0", "tokens_per_s>=100".
 type Threshold struct {
 	Expr   string
@@ -71,17 +71,21 @@ var metricTable = []metric{
 	{"p90", "90th percentile latency of successes", kindDuration, false, latency(func(l Latencies) time.Duration { return l.P90 })},
 	{"p95", "95th percentile latency of successes", kindDuration, false, latency(func(l Latencies) time.Duration { return l.P95 })},
 	{"p99", "99th percentile latency of successes", kindDuration, false, latency(func(l Latencies) time.Duration { return l.P99 })},
+	{"p99.9", "99.9th percentile latency of successes", kindDuration, false, latency(func(l Latencies) time.Duration { return l.P999 })},
 	{"min", "fastest success", kindDuration, false, latency(func(l Latencies) time.Duration { return l.Min })},
 	{"mean", "mean latency of successes", kindDuration, false, latency(func(l Latencies) time.Duration { return l.Mean })},
 	{"max", "slowest success", kindDuration, false, latency(func(l Latencies) time.Duration { return l.Max })},
-	{"success", "share of calls answered 2xx/3xx", kindPercent, true, whenSent(func(s *Summary) float64 { return s.SuccessRatio() })},
-	{"error_rate", "share of calls not answered 2xx/3xx (429s included)", kindPercent, true, whenSent(func(s *Summary) float64 { return s.ErrorRatio() })},
+	{"success", "share of calls served (chat: a chat completion; models: a models list)", kindPercent, true, whenSent(func(s *Summary) float64 { return s.SuccessRatio() })},
+	{"error_rate", "share of calls not served (429s included)", kindPercent, true, whenSent(func(s *Summary) float64 { return s.ErrorRatio() })},
 	{"rate", "achieved request rate", kindRate, true, whenSent(func(s *Summary) float64 { return s.Rate })},
 	{"offered_rate", "offered rate (sent and missed slots)", kindRate, false, whenSent(func(s *Summary) float64 { return s.OfferedRate })},
 	{"throughput", "successes per second", kindRate, true, whenSent(func(s *Summary) float64 { return s.Throughput })},
 	{"requests", "calls sent", kindCount, true, count(func(s *Summary) uint64 { return s.Requests })},
-	{"errors", "calls not answered 2xx/3xx (429s included)", kindCount, true, count(func(s *Summary) uint64 { return s.Requests - s.Successes })},
+	{"errors", "calls not served (429s included)", kindCount, true, count(func(s *Summary) uint64 { return s.Requests - s.Successes })},
 	{"failures", "calls neither a success nor a 429", kindCount, true, count(func(s *Summary) uint64 { return s.Failures })},
+	{"not_completions", "2xx answers that are not a chat completion (models: not a models list)", kindCount, false, count(func(s *Summary) uint64 {
+		return s.ErrorClasses[ClassNotCompletion] + s.ErrorClasses[ClassNotModelsList]
+	})},
 	{"rate_limited", "429 answers", kindCount, true, count(func(s *Summary) uint64 { return s.RateLimited })},
 	{"missed", "slots dropped because every worker was busy", kindCount, false, count(func(s *Summary) uint64 { return s.Missed })},
 	{"tokens", "total tokens spent (usage.total_tokens)", kindCount, false, chatTokens(func(s *Summary) float64 { return float64(s.Tokens.Total) })},
@@ -114,7 +118,7 @@ func lookupMetric(name string) *metric {
 	return nil
 }
 
-var thresholdRE = regexp.MustCompile(`^\s*([A-Za-z0-9_]+)\s*(<=|>=|==|!=|<|>)\s*(\S.*?)\s*$`)
+var thresholdRE = regexp.MustCompile(`^\s*([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*(\S.*?)\s*$`)
 
 // ParseThreshold reads "METRIC OP VALUE". An unknown metric or a malformed
 // expression is an error, never a threshold that silently passes.

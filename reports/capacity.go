@@ -50,7 +50,7 @@ func WriteCapacityPlan(w io.Writer, p *load.Plan, cfg *capacity.Config, e capaci
 func WriteCapacity(w io.Writer, res *capacity.Result) error {
 	steps := slices.Clone(res.Steps)
 	slices.SortStableFunc(steps, func(a, b *capacity.Step) int { return cmp.Compare(a.Rate, b.Rate) })
-	header := []string{"#", "offered", "served", "p50", "p95", "p99", "success", "429s", "tokens/s", "SLO met"}
+	header := []string{"#", "offered", "served", "p50", "p95", "p99", "p99.9", "success", "429s", "tokens/s", "SLO met"}
 	rows := make([][]string, len(steps))
 	for i, s := range steps {
 		rows[i] = capacityStepRow(s)
@@ -88,9 +88,9 @@ func writeProse(w io.Writer, indent, s string) {
 
 func capacityStepRow(s *capacity.Step) []string {
 	l := s.Measured.SuccessLatencies
-	p50, p95, p99 := "-", "-", "-"
+	p50, p95, p99, p999 := "-", "-", "-", "-"
 	if l.Count > 0 {
-		p50, p95, p99 = loadDur(l.P50), loadDur(l.P95), loadDur(l.P99)
+		p50, p95, p99, p999 = loadDur(l.P50), loadDur(l.P95), loadDur(l.P99), loadDur(l.P999)
 	}
 	success := "-"
 	if s.Measured.Requests > 0 {
@@ -101,7 +101,7 @@ func capacityStepRow(s *capacity.Step) []string {
 		tokens = strconv.FormatFloat(s.TokensPerSecond(), 'f', 1, 64)
 	}
 	perSecond := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-	return []string{strconv.Itoa(s.Index), perSecond(float64(s.Rate)), perSecond(s.Achieved), p50, p95, p99, success, loadCount(s.RateLimited), tokens, capacityVerdict(s)}
+	return []string{strconv.Itoa(s.Index), perSecond(float64(s.Rate)), perSecond(s.Achieved), p50, p95, p99, p999, success, loadCount(s.RateLimited), tokens, capacityVerdict(s)}
 }
 
 func capacityVerdict(s *capacity.Step) string {

@@ -123,12 +123,12 @@ func loadSummaryRows(s *load.Summary) [][]string {
 }
 
 func loadLatencyTable(w io.Writer, s *load.Summary) error {
-	header := []string{"latency", "count", "min", "mean", "p50", "p90", "p95", "p99", "max"}
+	header := []string{"latency", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"}
 	row := func(name string, l load.Latencies) []string {
 		if l.Count == 0 {
-			return []string{name, "0", "-", "-", "-", "-", "-", "-", "-"}
+			return []string{name, "0", "-", "-", "-", "-", "-", "-", "-", "-"}
 		}
-		return []string{name, loadCount(l.Count), loadDur(l.Min), loadDur(l.Mean), loadDur(l.P50), loadDur(l.P90), loadDur(l.P95), loadDur(l.P99), loadDur(l.Max)}
+		return []string{name, loadCount(l.Count), loadDur(l.Min), loadDur(l.Mean), loadDur(l.P50), loadDur(l.P90), loadDur(l.P95), loadDur(l.P99), loadDur(l.P999), loadDur(l.Max)}
 	}
 	rows := [][]string{
 		row("successes", s.SuccessLatencies),
@@ -171,12 +171,12 @@ func loadStatusTable(w io.Writer, s *load.Summary) error {
 
 func loadTokenTable(w io.Writer, s *load.Summary) error {
 	t := s.Tokens
-	header := []string{"tokens", "sum", "min", "mean", "p50", "p95", "p99", "max"}
+	header := []string{"tokens", "sum", "min", "mean", "p50", "p95", "p99", "p99.9", "max"}
 	dist := func(name string, sum string, st load.Stats, f func(int64) string) []string {
 		if st.Count == 0 {
-			return []string{name, sum, "-", "-", "-", "-", "-", "-"}
+			return []string{name, sum, "-", "-", "-", "-", "-", "-", "-"}
 		}
-		return []string{name, sum, f(st.Min), strconv.FormatFloat(st.Mean, 'f', 1, 64), f(st.P50), f(st.P95), f(st.P99), f(st.Max)}
+		return []string{name, sum, f(st.Min), strconv.FormatFloat(st.Mean, 'f', 1, 64), f(st.P50), f(st.P95), f(st.P99), f(st.P999), f(st.Max)}
 	}
 	count := func(v int64) string { return strconv.FormatInt(v, 10) }
 	ms := func(us int64) string { return strconv.FormatFloat(float64(us)/1000, 'f', 2, 64) }
@@ -184,16 +184,19 @@ func loadTokenTable(w io.Writer, s *load.Summary) error {
 	if t.PerOutputToken.Count > 0 {
 		perTok[3] = strconv.FormatFloat(t.PerOutputToken.Mean/1000, 'f', 2, 64)
 	}
-	rows := [][]string{
-		dist("prompt per call", count(t.Prompt), t.PromptPerCall, count),
-		dist("completion per call", count(t.Completion), t.CompletionPerCall, count),
+	rows := [][]string{dist("prompt per call", count(t.Prompt), t.PromptPerCall, count)}
+	if t.RequestedPromptPerCall.Count > 0 {
+		rows = append(rows, dist("  requested prompt", "", t.RequestedPromptPerCall, count))
+	}
+	rows = append(rows, dist("completion per call", count(t.Completion), t.CompletionPerCall, count))
+	if t.RequestedMaxPerCall.Count > 0 {
+		rows = append(rows, dist("  requested max_tokens", "", t.RequestedMaxPerCall, count))
+	}
+	rows = append(rows, [][]string{
 		perTok,
-		{"total", count(t.Total), "", "", "", "", "", ""},
-		{"output tokens/s", strconv.FormatFloat(t.OutputPerSecond, 'f', 1, 64), "", "", "", "", "", ""},
-	}
-	if t.WithoutUsage > 0 {
-		rows = append(rows, []string{"successes without usage", loadCount(t.WithoutUsage), "", "", "", "", "", ""})
-	}
+		{"total", count(t.Total), "", "", "", "", "", "", ""},
+		{"output tokens/s", strconv.FormatFloat(t.OutputPerSecond, 'f', 1, 64), "", "", "", "", "", "", ""},
+	}...)
 	if err := Table(w, "Tokens", header, rows, loadRightFrom(1, len(header))); err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ type LoadJSONLatencies struct {
 	P90   time.Duration `json:"90th"`
 	P95   time.Duration `json:"95th"`
 	P99   time.Duration `json:"99th"`
-	P999  time.Duration `json:"99.9th"` // not in vegeta's report; compare reads it
+	P999  time.Duration `json:"99.9th"`
 	Max   time.Duration `json:"max"`
 	Min   time.Duration `json:"min"`
 	Count uint64        `json:"count,omitempty"`
@@ -90,6 +90,7 @@ type loadJSONStats struct {
 	P90   int64   `json:"90th"`
 	P95   int64   `json:"95th"`
 	P99   int64   `json:"99th"`
+	P999  int64   `json:"99.9th"`
 	Max   int64   `json:"max"`
 }
 
@@ -98,10 +99,13 @@ type loadJSONTokens struct {
 	Completion        int64         `json:"completion"`
 	Total             int64         `json:"total"`
 	WithUsage         uint64        `json:"with_usage"`
-	WithoutUsage      uint64        `json:"without_usage"`
 	OutputPerSecond   float64       `json:"output_per_second"`
 	PromptPerCall     loadJSONStats `json:"prompt_per_call"`
 	CompletionPerCall loadJSONStats `json:"completion_per_call"`
+	// What the served calls asked for (synthetic prompts): prompt lengths
+	// and max_tokens.
+	RequestedPromptPerCall *loadJSONStats `json:"requested_prompt_per_call,omitempty"`
+	RequestedMaxPerCall    *loadJSONStats `json:"requested_max_tokens_per_call,omitempty"`
 	// Microseconds per output token, per call.
 	PerOutputTokenUS loadJSONStats `json:"us_per_output_token"`
 }
@@ -163,9 +167,17 @@ func NewLoadJSON(run *LoadRun, toolVersion string) *LoadJSON {
 		t := s.Tokens
 		doc.Tokens = &loadJSONTokens{
 			Prompt: t.Prompt, Completion: t.Completion, Total: t.Total,
-			WithUsage: t.WithUsage, WithoutUsage: t.WithoutUsage, OutputPerSecond: t.OutputPerSecond,
+			WithUsage: t.WithUsage, OutputPerSecond: t.OutputPerSecond,
 			PromptPerCall: loadStats(t.PromptPerCall), CompletionPerCall: loadStats(t.CompletionPerCall),
 			PerOutputTokenUS: loadStats(t.PerOutputToken),
+		}
+		if t.RequestedPromptPerCall.Count > 0 {
+			st := loadStats(t.RequestedPromptPerCall)
+			doc.Tokens.RequestedPromptPerCall = &st
+		}
+		if t.RequestedMaxPerCall.Count > 0 {
+			st := loadStats(t.RequestedMaxPerCall)
+			doc.Tokens.RequestedMaxPerCall = &st
 		}
 		doc.FinishReasons = s.FinishReasons
 	}
@@ -207,5 +219,5 @@ func loadBytes(total, requests uint64) loadJSONBytes {
 }
 
 func loadStats(s load.Stats) loadJSONStats {
-	return loadJSONStats{Count: s.Count, Sum: s.Sum, Mean: s.Mean, Min: s.Min, P50: s.P50, P90: s.P90, P95: s.P95, P99: s.P99, Max: s.Max}
+	return loadJSONStats{Count: s.Count, Sum: s.Sum, Mean: s.Mean, Min: s.Min, P50: s.P50, P90: s.P90, P95: s.P95, P99: s.P99, P999: s.P999, Max: s.Max}
 }

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -21,7 +22,8 @@ func loadResults() []*vegeta.Result {
 	var rs []*vegeta.Result
 	for i := 0; i < 20; i++ {
 		r := &vegeta.Result{Seq: uint64(i), Code: 200, Timestamp: t0.Add(time.Duration(i) * 50 * time.Millisecond),
-			Latency: time.Duration(10+i) * time.Millisecond, BytesIn: uint64(len(body)), BytesOut: 40, Body: body}
+			Latency: time.Duration(10+i) * time.Millisecond, BytesIn: uint64(len(body)), BytesOut: 40, Body: body,
+			Headers: http.Header{"Content-Type": {"application/json"}}}
 		switch i {
 		case 7:
 			r.Code, r.Error, r.Body = 429, "429 Too Many Requests", nil
@@ -38,14 +40,7 @@ func loadRunOf(t *testing.T, rs []*vegeta.Result) *LoadRun {
 	m := load.NewMetrics(1)
 	for _, r := range rs {
 		h := &load.Hit{Result: r, BodyIndex: 0}
-		switch {
-		case r.Code == 200:
-			h.Chat, h.ChatOK = target.SummarizeChat(r.Body)
-		case r.Code == 429:
-			h.Outcome, h.ErrorClass = load.RateLimited, "http 429"
-		default:
-			h.Outcome, h.ErrorClass = load.Failure, load.ClassifyError(r.Error)
-		}
+		h.Classify(false)
 		m.Add(h)
 	}
 	p, err := load.Constant(20, time.Second)

@@ -39,6 +39,7 @@ const KeyPrefix = "cai_"
 // Config is one conformance run.
 type Config struct {
 	Root        target.Root
+	Conn        target.Connection // extra headers and TLS trust (--header, --insecure, --ca-cert)
 	Keys        Keys
 	Limit       target.Limit  // the key's declared limit, N per W
 	Strict      bool          // a broken SHOULD fails

@@ -53,7 +53,7 @@ func newRuntime(cfg Config) *runtime {
 		timeout = target.DefaultTimeout
 	}
 	st := newStatus(meter, 0)
-	client := newPacedClient(cfg.Root, pacer, meter, timeout, st)
+	client := newPacedClient(cfg.Root, cfg.Conn, pacer, meter, timeout, st)
 	unknown := unknownKey
 	return &runtime{cfg: cfg, client: client, pacer: pacer, meter: meter, status: st, red: cfg.Redactor(), unknown: unknown}
 }

@@ -68,9 +68,9 @@ type pacedTransport struct {
 // newPacedClient is a client whose every call takes the paced transport,
 // timing out each attempt after timeout. The client's own timeout would also
 // run while the pacer holds a call back, so it has none.
-func newPacedClient(root target.Root, pacer *Pacer, meter *Meter, timeout time.Duration, st *status) *target.Client {
+func newPacedClient(root target.Root, conn target.Connection, pacer *Pacer, meter *Meter, timeout time.Duration, st *status) *target.Client {
 	return target.NewClient(root, target.WithTimeout(0), target.WithTransport(&pacedTransport{
-		base: target.NewHTTPClient(timeout).Transport, pacer: pacer, meter: meter, timeout: timeout, status: st}))
+		base: target.NewHTTPClient(timeout, conn).Transport, pacer: pacer, meter: meter, timeout: timeout, status: st}))
 }
 
 type ctxKey int

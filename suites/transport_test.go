@@ -37,7 +37,7 @@ func flakyTarget(t *testing.T, refuse int64) (*httptest.Server, *atomic.Int64) {
 func pacedClient(srv *httptest.Server, max int64) (*target.Client, *Meter) {
 	meter := &Meter{max: max}
 	pacer := NewPacer(target.Limit{N: 100, Window: 20 * time.Millisecond})
-	return newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), pacer, meter, 5*time.Second, nil), meter
+	return newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), target.Connection{}, pacer, meter, 5*time.Second, nil), meter
 }
 
 func TestTransportWaitsOut429AndCounts(t *testing.T) {
@@ -107,7 +107,7 @@ func TestTimeoutExcludesPacing(t *testing.T) {
 	srv, calls := flakyTarget(t, 0)
 	const timeout = 100 * time.Millisecond
 	pacer := NewPacer(target.Limit{N: 1, Window: 250 * time.Millisecond}) // a call per ~290 ms
-	client := newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), pacer, &Meter{}, timeout, nil)
+	client := newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), target.Connection{}, pacer, &Meter{}, timeout, nil)
 	start := time.Now()
 	for i := range 2 {
 		if ex, err := client.Do(context.Background(), target.Request{Method: "POST", Path: target.PathChat, Body: []byte(`{}`)}); err != nil || ex.Status != 200 {
@@ -137,7 +137,7 @@ func TestTimeoutCoversTheAttempt(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	pacer := NewPacer(target.Limit{N: 100, Window: time.Second})
-	client := newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), pacer, &Meter{}, 100*time.Millisecond, nil)
+	client := newPacedClient(target.MustParseBaseURL(srv.URL+"/ai"), target.Connection{}, pacer, &Meter{}, 100*time.Millisecond, nil)
 	start := time.Now()
 	_, err := client.Do(context.Background(), target.Request{Path: target.PathModels})
 	var netErr *target.NetError

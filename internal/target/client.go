@@ -29,6 +29,12 @@ type ClientOption func(*Client)
 // WithTimeout sets the per-call timeout.
 func WithTimeout(d time.Duration) ClientOption { return func(c *Client) { c.http.Timeout = d } }
 
+// WithConnection sets the headers and TLS trust (a Connection) of every call.
+// It replaces the transport: give it before WithTransport.
+func WithConnection(conn Connection) ClientOption {
+	return func(c *Client) { c.http.Transport = NewHTTPClient(0, conn).Transport }
+}
+
 // WithMaxBody sets how much of a response body is kept.
 func WithMaxBody(n int64) ClientOption { return func(c *Client) { c.maxBody = n } }
 
@@ -55,11 +61,16 @@ func NewClient(root Root, opts ...ClientOption) *Client {
 }
 
 // NewHTTPClient is the *http.Client every part of the tool uses (the SDK and
-// vegeta included), so the redirect rule holds everywhere.
-func NewHTTPClient(timeout time.Duration) *http.Client {
+// vegeta included), so the redirect rule holds everywhere; conn (at most
+// one) adds headers and TLS trust.
+func NewHTTPClient(timeout time.Duration, conn ...Connection) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
-	return &http.Client{Timeout: timeout, Transport: tr, CheckRedirect: SameHostRedirects}
+	var rt http.RoundTripper = tr
+	if len(conn) > 0 {
+		rt = conn[0].apply(tr)
+	}
+	return &http.Client{Timeout: timeout, Transport: rt, CheckRedirect: SameHostRedirects}
 }
 
 // SameHostRedirects follows at most five redirects and none that leaves the
