@@ -19,6 +19,9 @@ type command struct {
 	help    string                  // heads the command's --help
 	define  func(fs *FlagSet)       // defines the flags; nil: none
 	run     func(fs *FlagSet) error // runs once the flags and the environment are read
+	// positional names the arguments the command takes (compare OLD NEW),
+	// all required; run reads them as fs.Args(). None: it takes none.
+	positional []string
 }
 
 // envTwins marks the commands whose flags are also read from CARPATHIAN_*
@@ -32,6 +35,10 @@ func (c command) cobra() *cobra.Command {
 		Use: c.name, Short: c.summary, Long: c.help,
 		Args:        unexpectedArgument,
 		Annotations: map[string]string{envTwins: "yes"},
+	}
+	if len(c.positional) > 0 {
+		cc.Use = c.name + " " + strings.Join(c.positional, " ")
+		cc.Args = positionalArgs(c.positional)
 	}
 	fs := &FlagSet{cc.Flags()}
 	if c.define != nil {
@@ -62,6 +69,7 @@ func subcommands(env Env) []command {
 		loadCommand(env),
 		ratelimitCommand(env),
 		capacityCommand(env),
+		compareCommand(env),
 		{name: "version", summary: "print the version", help: "carpathian-conform version: print the version",
 			run: func(*FlagSet) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
 	}
@@ -117,6 +125,16 @@ func unexpectedArgument(c *cobra.Command, args []string) error {
 		return nil
 	}
 	return Usagef("%s: unexpected argument %q (flags are written --name value; see --help)", commandName(c), args[0])
+}
+
+// positionalArgs requires exactly the arguments names.
+func positionalArgs(names []string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != len(names) {
+			return Usagef("%s: give %s (%d arguments), got %d (see --help)", commandName(c), strings.Join(names, " "), len(names), len(args))
+		}
+		return nil
+	}
 }
 
 // flagError rewrites pflag's errors as one UsageError line naming the
