@@ -87,7 +87,7 @@ func changeRows(d *compare.ConformanceDiff) [][]string {
 	var rows [][]string
 	for _, g := range changeGroups(d) {
 		for _, c := range g.changes {
-			rows = append(rows, []string{g.name, c.Clause, printable(orDash(c.Spec)), orDash(c.Old) + " → " + orDash(c.New), printable(results.OneLine(c.Detail, results.MaxDetail))})
+			rows = append(rows, []string{g.name, c.Clause, printable(orDash(c.Spec)), orDash(c.Old) + " → " + orDash(c.New), printable(results.OneLine(c.Detail, 80))})
 		}
 	}
 	return rows

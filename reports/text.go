@@ -45,12 +45,9 @@ func WriteTable(w io.Writer, c *results.Conformance) error {
 			}
 			for _, l := range evidenceOf(cr) {
 				indent := strings.Repeat("  ", l.depth+1)
-				switch {
-				case l.whole:
+				if l.verbatim {
 					b.WriteString(indent + l.text + "\n")
-				case l.exact:
-					p.exact(indent, l.text)
-				default:
+				} else {
 					p.line(indent, l.text)
 				}
 			}
@@ -69,14 +66,5 @@ type wrappedPrinter struct {
 func (p wrappedPrinter) line(indent, s string) {
 	for _, l := range Wrap(s, p.width-len(indent)) {
 		p.b.WriteString(strings.TrimRight(indent+l, " ") + "\n")
-	}
-}
-
-// exact cuts evidence at the width without touching a character; the
-// continuation lines are indented one step further than the first.
-func (p wrappedPrinter) exact(indent, s string) {
-	cont := strings.Repeat(" ", len([]rune(indent))+2)
-	for _, l := range hardWrap(indent+s, p.width, cont) {
-		p.b.WriteString(l + "\n")
 	}
 }

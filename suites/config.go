@@ -114,7 +114,7 @@ func flagEnv(flag string) string {
 // unknownKey is a well-formed key no target knows (AUTH-2). It is made up and
 // fixed, no secret, so evidence shows it whole and its curl reproduces the
 // refusal as it is.
-const unknownKey = "cai_00000000000000000000000000000000"
+const unknownKey = target.UnknownKey
 
 // oneLine collapses s to one line without terminal escapes (Ginkgo colours
 // its errors).

@@ -91,6 +91,9 @@ func TestWaivedIsNoRegression(t *testing.T) {
 	if res.ExitCode() != 0 || len(res.Conformance.Regressions) != 0 {
 		t.Errorf("a waived failure counted as a regression: %v", names(res.Conformance.Regressions))
 	}
+	if got := names(res.Conformance.Waived); strings.Join(got, " ") != "ROUTE-2:PASS>WAIVED ROUTE-2/r2a:passed>waived" {
+		t.Errorf("a newly waived failure is not shown: %v", got)
+	}
 	failed := run(t, "failed.json", sp("ROUTE-2", "r2a", results.OutcomeViolated))
 	res, _ = Compare(failed, new, nil)
 	if got := names(res.Conformance.Waived); strings.Join(got, " ") != "ROUTE-2:FAIL>WAIVED ROUTE-2/r2a:violated>waived" {

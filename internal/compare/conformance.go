@@ -33,7 +33,7 @@ type ConformanceDiff struct {
 	Regressions []Change `json:"regressions"`
 	// Fixed failed or errored before and pass (or only warn) now.
 	Fixed []Change `json:"fixed"`
-	// Waived failed or errored before and are WAIVED now.
+	// Waived are WAIVED now and were not before: a failure accepted.
 	Waived []Change `json:"waived"`
 	// Appeared were not run before and are now, without failing.
 	Appeared []Change `json:"appeared"`
@@ -72,10 +72,11 @@ func Conformance(old, new *Report) *ConformanceDiff {
 // add files a change by what it is; old and new say whether each side fails
 // and whether it ran at all.
 func (d *ConformanceDiff) add(c Change, oldFails, newFails, oldRan, newRan bool) {
+	newWaived := c.New == string(results.Waived) || c.New == waivedSpec
 	switch {
 	case newFails && !oldFails:
 		d.Regressions = append(d.Regressions, c)
-	case oldFails && !newFails && newRan && (c.New == string(results.Waived) || c.New == "waived"):
+	case newWaived && c.Old != c.New: // broken now or before, accepted now
 		d.Waived = append(d.Waived, c)
 	case oldFails && !newFails && newRan:
 		d.Fixed = append(d.Fixed, c)
@@ -96,10 +97,13 @@ func specFailing(c results.ClauseResult, s results.SpecResult) bool {
 
 func ran(s results.SpecResult) bool { return s.Outcome != "" && s.Outcome != results.OutcomeSkipped }
 
-// specState is a spec's outcome, or "waived" for an accepted break.
+// waivedSpec is a spec's state when a waiver accepts its break.
+const waivedSpec = "waived"
+
+// specState is a spec's outcome, or waivedSpec for an accepted break.
 func specState(s results.SpecResult) string {
 	if s.Waived {
-		return "waived"
+		return waivedSpec
 	}
 	return string(s.Outcome)
 }
