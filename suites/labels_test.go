@@ -1,0 +1,37 @@
+package suites
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
+)
+
+// The labels the --label-filter error and --list name are the ones the specs
+// carry.
+func TestLabelHelpNamesEveryLabelInUse(t *testing.T) {
+	cfg := Config{Root: target.MustParseBaseURL("http://127.0.0.1:9/ai"), Keys: Keys{API: "cai_0123456789"},
+		Limit: target.Limit{N: 60, Window: time.Minute}}
+	plan, err := Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	help := LabelHelp()
+	values := func(label string) []string {
+		i := strings.Index(help, label)
+		rest := help[i+len(label):]
+		return strings.Split(strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' })[0], "|")
+	}
+	for _, s := range plan.Specs {
+		for label, v := range map[string]string{labelLevel: s.Level, labelArea: s.Area, labelCost: string(s.Cost)} {
+			found := false
+			for _, h := range values(label) {
+				found = found || h == v
+			}
+			if !found {
+				t.Errorf("%s carries %s%s, which the help (%q) does not name", s.Name, label, v, help)
+			}
+		}
+	}
+}
