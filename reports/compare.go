@@ -33,8 +33,8 @@ func changeGroups(d *compare.ConformanceDiff) []struct {
 // compareVerdict is the comparison in one line.
 func compareVerdict(r *compare.Result) string {
 	if d := r.Conformance; d != nil {
-		if n := len(d.Regressions); n > 0 {
-			return fmt.Sprintf("REGRESSED: %d new failure(s): %s", n, strings.Join(regressionNames(d), ", "))
+		if len(d.Regressions) > 0 {
+			return "REGRESSED: newly failing: " + strings.Join(regressionNames(d), ", ")
 		}
 		return fmt.Sprintf("no regression (%d fixed, %d waived, %d appeared, %d vanished)", len(d.Fixed), len(d.Waived), len(d.Appeared), len(d.Vanished))
 	}

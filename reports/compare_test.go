@@ -40,7 +40,7 @@ func TestCompareRenderers(t *testing.T) {
 		want map[string][]string
 	}{
 		"conformance": {conformanceComparison(), map[string][]string{
-			"text": {"OLD last-night.json · https://gw.example/ai · 2026-03-03 02:00 UTC · PASS: 30 PASS", "│ REGRESSION │ AUTH-2", "PASS → FAIL", "│ FIXED", "REGRESSED: 2 new failure(s): AUTH-2 FAIL"},
+			"text": {"OLD last-night.json · https://gw.example/ai · 2026-03-03 02:00 UTC · PASS: 30 PASS", "│ REGRESSION │ AUTH-2", "PASS → FAIL", "│ FIXED", "REGRESSED: newly failing: AUTH-2 FAIL"},
 			"md":   {"## ❌ carpathian-conform compare: REGRESSED", "| REGRESSION | AUTH-2 | an unknown key gets 401 \\| everywhere | passed → violated | 403 |"},
 			"json": {`"schema": "carpathian-conform/compare/v1"`, `"exit_code": 1`, `"regressions": [`, `"waived": []`},
 		}},
