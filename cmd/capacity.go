@@ -29,6 +29,7 @@ type capacityFlags struct {
 	request              requestFlags
 	cost                 costFlags
 	jsonPath, outputPath string
+	htmlPath             string
 	slo                  string
 	start, max           load.Rate
 	step                 time.Duration
@@ -57,6 +58,7 @@ func (f *capacityFlags) define(fs *FlagSet) {
 	fs.Lookup("precision").DefValue = f.precision.String()
 	fs.OutputVar(&f.jsonPath, "json", "write the steps and the answer as JSON to `FILE`")
 	fs.OutputVar(&f.outputPath, "output", "write every call of every step in vegeta's binary format to `FILE` (vegeta report/plot read it)")
+	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: the answer, offered against served rate and latency by step, the knee")
 }
 
 // capacityCommand finds the highest rate that meets an SLO.
@@ -64,7 +66,7 @@ func capacityCommand(env Env) command {
 	f := &capacityFlags{}
 	return command{name: "capacity", summary: "find the highest request rate that meets an SLO",
 		help:   "carpathian-conform capacity: find the highest request rate that meets an SLO (double from --start-rate until a step misses, then bisect to --precision)",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // run searches for the capacity the flags describe.
@@ -80,7 +82,7 @@ func (f *capacityFlags) run(env Env, fs *FlagSet) error {
 	if err != nil {
 		return Usagef("capacity: %v", err)
 	}
-	if err := checkWritable(f.jsonPath, f.outputPath); err != nil {
+	if err := checkWritable(f.jsonPath, f.outputPath, f.htmlPath); err != nil {
 		return Usagef("capacity: %v", err)
 	}
 
@@ -123,7 +125,7 @@ func (f *capacityFlags) run(env Env, fs *FlagSet) error {
 	if !f.cost.yes {
 		cfg.MaxCalls, cfg.MaxTokens = f.cost.maxCalls, f.cost.budget
 	}
-	sinks, err := outputSinks(env.Stdout, plan, f.outputPath, "")
+	sinks, err := outputSinks(env.Stdout, f.outputPath)
 	if err != nil {
 		return Usagef("capacity: %v", err)
 	}
@@ -147,6 +149,12 @@ func (f *capacityFlags) run(env Env, fs *FlagSet) error {
 	if f.jsonPath != "" {
 		doc := reports.NewCapacityJSON(res, plan.Method(), plan.Root.URL(plan.Path), Version, code)
 		if err := reports.WriteCapacityJSONFile(f.jsonPath, env.Stdout, doc); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if f.htmlPath != "" {
+		err := reports.WriteCapacityHTMLFile(f.htmlPath, env.Stdout, res, plan.Method(), plan.Root.URL(plan.Path), Version, code)
+		if err != nil && runErr == nil {
 			runErr = err
 		}
 	}

@@ -54,9 +54,9 @@ func TestCapacityBadInputExits2BeforeSending(t *testing.T) {
 func TestCapacityLowestRateMissingExits4WithOutputs(t *testing.T) {
 	base, key, calls := countingServer(t)
 	dir := t.TempDir()
-	jsonPath, outPath := filepath.Join(dir, "capacity.json"), filepath.Join(dir, "calls.bin")
+	jsonPath, outPath, page := filepath.Join(dir, "capacity.json"), filepath.Join(dir, "calls.bin"), filepath.Join(dir, "capacity.html")
 	code, out, errOut := runCommand("capacity", append(oneStep, "--base-url", base, "--api-key", key, "--slo", "p95<1ns,success>=99%",
-		"--json", jsonPath, "--output", outPath)...)
+		"--json", jsonPath, "--output", outPath, "--html", page)...)
 	if code != ExitThreshold {
 		t.Fatalf("exit %d, want 4; stderr %q", code, errOut)
 	}
@@ -106,6 +106,7 @@ func TestCapacityLowestRateMissingExits4WithOutputs(t *testing.T) {
 	if n != calls.Load() {
 		t.Errorf("--output holds %d results, the server saw %d calls", n, calls.Load())
 	}
+	readPage(t, page, `"id":"capacity-served"`, `"id":"capacity-latency"`, "NO ANSWER", "No sustainable rate")
 }
 
 func TestCapacityFlagsRateLimitedSteps(t *testing.T) {

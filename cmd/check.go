@@ -21,7 +21,7 @@ func checkCommand(env Env) command {
 	f := &checkFlags{}
 	return command{name: "check", summary: "run the conformance suite (the default when no subcommand is given)",
 		help:   "carpathian-conform [check]: check a Carpathian AI API deployment against its contract, clause by clause",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // checkFlags are the check command's flags.
@@ -33,8 +33,10 @@ type checkFlags struct {
 	labelFilter               string
 	focus                     Patterns
 	junit, jsonPath, markdown string
+	html                      string
 	timeout                   time.Duration
 	maxCalls                  int
+	conn                      connectionFlags
 	waivers, rerunFailed      string
 	failFast, noStepSummary   bool
 }
@@ -55,9 +57,11 @@ func (f *checkFlags) define(fs *FlagSet) {
 	fs.OutputVar(&f.junit, "junit", "write a JUnit XML report to `FILE`")
 	fs.OutputVar(&f.jsonPath, "json", "write the JSON report to `FILE`")
 	fs.OutputVar(&f.markdown, "markdown", "write a Markdown report to `FILE`")
+	fs.OutputVar(&f.html, "html", "write a self-contained HTML report to `FILE`: every clause, collapsible, with its verdict, evidence and curl")
 	fs.PositiveDuration(&f.timeout, "timeout", target.DefaultTimeout, "per-call timeout")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "refuse to run if the specs may need more calls than this (0: no cap)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show Ginkgo's spec-by-spec output")
+	f.conn.define(fs)
 	fs.StringVar(&f.waivers, "waivers", "", "accept known failures for a while: a YAML `FILE` of waivers (clause or spec, reason, owner, expires); a waived failure shows as WAIVED and does not fail the run")
 	fs.StringVar(&f.rerunFailed, "rerun-failed", "", "run only what failed or errored in this JSON `REPORT` of check (and the specs those need)")
 	fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first spec that fails the run; the rest are skipped")
@@ -66,7 +70,7 @@ func (f *checkFlags) define(fs *FlagSet) {
 
 // run checks the target the flags name.
 func (f *checkFlags) run(env Env, fs *FlagSet) error {
-	if err := checkWritable(f.jsonPath, f.junit, f.markdown); err != nil {
+	if err := checkWritable(f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		return Usagef("check: %v", err)
 	}
 	var waivers []results.Waiver
@@ -91,7 +95,11 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		}
 	}
 
-	cfg := suites.Config{Keys: f.keys, Limit: f.limit, Strict: f.strict, Timeout: f.timeout, MaxCalls: f.maxCalls,
+	conn, err := f.conn.connection()
+	if err != nil {
+		return Usagef("check: %v", err)
+	}
+	cfg := suites.Config{Conn: conn, Keys: f.keys, Limit: f.limit, Strict: f.strict, Timeout: f.timeout, MaxCalls: f.maxCalls,
 		LabelFilter: f.labelFilter, Focus: f.focus, Verbose: f.verbose, Out: env.Stdout, ToolVersion: Version, FailFast: f.failFast}
 	if isTerminal(env.Stderr) {
 		cfg.Status = env.Stderr
@@ -154,7 +162,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
 		// No table of identical ERROR rows: one line, and the files for CI.
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
-		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
+		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		}
 		appendStepSummary(env, f.noStepSummary, func(w io.Writer) error { return reports.WriteMarkdown(w, conf) })
@@ -167,7 +175,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		return err
 	}
 	appendStepSummary(env, f.noStepSummary, func(w io.Writer) error { return reports.WriteMarkdown(w, conf) })
-	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown); err != nil {
+	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		return &ExitError{Code: ExitErrors}
 	}

@@ -14,40 +14,48 @@ import (
 // command's flags are defined by one function (define), so that adding a
 // flag touches one place.
 type command struct {
-	name    string
-	summary string                  // one line, in the top-level help's list of commands
-	help    string                  // heads the command's --help
-	define  func(fs *FlagSet)       // defines the flags; nil: none
-	run     func(fs *FlagSet) error // runs once the flags and the environment are read
-	// positional names the arguments the command takes (compare OLD NEW),
-	// all required; run reads them as fs.Args(). None: it takes none.
-	positional []string
+	name     string
+	operands string                                 // what follows the flags in its usage, e.g. "OLD NEW"; "": nothing
+	summary  string                                 // one line, in the top-level help's list of commands
+	help     string                                 // heads the command's --help
+	define   func(fs *FlagSet)                      // defines the flags; nil: none
+	args     cobra.PositionalArgs                   // checks the operands (a UsageError); nil: none taken
+	run      func(fs *FlagSet, args []string) error // runs once the flags, environment and profile are read
 }
 
 // envTwins marks the commands whose flags are also read from CARPATHIAN_*
 // variables (ours; not cobra's completion commands).
 const envTwins = "carpathian-env"
 
-// cobra makes the cobra command: flags parsed by pflag, then the
-// environment read for the flags not on the command line, then run.
+// cobra makes the cobra command: flags parsed by pflag; then the flags not
+// on the command line read from the environment and the --config profile
+// (resolve); then run, or --print-config.
 func (c command) cobra() *cobra.Command {
 	cc := &cobra.Command{
-		Use: c.name, Short: c.summary, Long: c.help,
-		Args:        unexpectedArgument,
+		Use: strings.TrimSpace(c.name + " " + c.operands), Short: c.summary, Long: c.help,
+		Args:        c.args,
 		Annotations: map[string]string{envTwins: "yes"},
 	}
-	if len(c.positional) > 0 {
-		cc.Use = c.name + " " + strings.Join(c.positional, " ")
-		cc.Args = positionalArgs(c.positional)
+	if cc.Args == nil {
+		cc.Args = unexpectedArgument
+	} else { // cobra's checks (ExactArgs...) say what is wrong: made usage errors
+		cc.Args = func(cc *cobra.Command, args []string) error {
+			err := c.args(cc, args)
+			var ue *UsageError
+			if err != nil && !errors.As(err, &ue) {
+				err = Usagef("%s: %v (usage: %s)", c.name, err, cc.UseLine())
+			}
+			return err
+		}
 	}
 	fs := &FlagSet{cc.Flags()}
 	if c.define != nil {
 		c.define(fs)
 		acceptYesNo(fs.FlagSet)
 	}
-	cc.RunE = func(cc *cobra.Command, _ []string) error {
+	cc.RunE = func(cc *cobra.Command, args []string) error {
 		if c.define == nil { // a command without flags has nothing to configure
-			return c.run(fs)
+			return c.run(fs, args)
 		}
 		sources, err := resolve(fs, c.name, allCommandFlags(cc.Root()))
 		if err != nil {
@@ -56,7 +64,7 @@ func (c command) cobra() *cobra.Command {
 		if show, _ := fs.GetBool("print-config"); show {
 			return printConfig(cc.OutOrStdout(), fs, c.name, sources)
 		}
-		return c.run(fs)
+		return c.run(fs, args)
 	}
 	return cc
 }
@@ -71,7 +79,7 @@ func subcommands(env Env) []command {
 		capacityCommand(env),
 		compareCommand(env),
 		{name: "version", summary: "print the version", help: "carpathian-conform version: print the version",
-			run: func(*FlagSet) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
+			run: func(*FlagSet, []string) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
 	}
 }
 
@@ -84,6 +92,7 @@ func newRoot(env Env) *cobra.Command {
 	defineConfigFlags(root.PersistentFlags())
 	acceptYesNo(root.PersistentFlags())
 	root.Version = Version
+	root.Flags().Bool("version", false, "print the version and exit") // cobra prints it, in this wording
 	root.SetVersionTemplate("carpathian-conform {{.Version}}\n")
 	for _, c := range subcommands(env) {
 		root.AddCommand(c.cobra())
@@ -125,16 +134,6 @@ func unexpectedArgument(c *cobra.Command, args []string) error {
 		return nil
 	}
 	return Usagef("%s: unexpected argument %q (flags are written --name value; see --help)", commandName(c), args[0])
-}
-
-// positionalArgs requires exactly the arguments names.
-func positionalArgs(names []string) cobra.PositionalArgs {
-	return func(c *cobra.Command, args []string) error {
-		if len(args) != len(names) {
-			return Usagef("%s: give %s (%d arguments), got %d (see --help)", commandName(c), strings.Join(names, " "), len(names), len(args))
-		}
-		return nil
-	}
 }
 
 // flagError rewrites pflag's errors as one UsageError line naming the

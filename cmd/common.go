@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -21,12 +23,51 @@ type targetFlags struct {
 	baseURL string
 	keys    StringList
 	timeout time.Duration
+	conn    connectionFlags
 }
 
 func (t *targetFlags) define(fs *FlagSet, baseURLUsage, keyUsage string) {
 	fs.StringVar(&t.baseURL, "base-url", "", baseURLUsage)
 	fs.Var(&t.keys, "api-key", keyUsage)
 	fs.PositiveDuration(&t.timeout, "timeout", target.DefaultTimeout, "timeout of each call")
+	t.conn.define(fs)
+}
+
+// connectionFlags reach a target behind a staging gateway: extra headers
+// and TLS trust, for every command that sends.
+type connectionFlags struct {
+	headers  Patterns
+	insecure bool
+	caCert   string
+}
+
+func (c *connectionFlags) define(fs *FlagSet) {
+	fs.Var(&c.headers, "header", "send this `NAME:VALUE` header with every call (repeatable), e.g. 'X-Gateway: staging'; never printed")
+	fs.BoolVar(&c.insecure, "insecure", false, "do not verify the target's TLS certificate (a staging gateway's self-signed one)")
+	fs.StringVar(&c.caCert, "ca-cert", "", "trust the CA certificates in this PEM `FILE` too")
+}
+
+// connection is the target.Connection the flags describe.
+func (c *connectionFlags) connection() (target.Connection, error) {
+	conn := target.Connection{Insecure: c.insecure}
+	for _, h := range c.headers {
+		name, value, err := target.ParseHeader(h)
+		if err != nil {
+			return target.Connection{}, fmt.Errorf("--%v", err)
+		}
+		if conn.Header == nil {
+			conn.Header = http.Header{}
+		}
+		conn.Header.Add(name, value)
+	}
+	if c.caCert != "" {
+		pool, err := target.LoadCACert(c.caCert)
+		if err != nil {
+			return target.Connection{}, err
+		}
+		conn.RootCAs = pool
+	}
+	return conn, nil
 }
 
 // embedded tells whether to run against the embedded reference server (no
@@ -61,27 +102,64 @@ func (t *targetFlags) root() (target.Root, error) {
 // requestFlags say what each chat call sends.
 type requestFlags struct {
 	prompt, promptsFile, bodyFile, path string
-	maxTokens                           int
+	maxTokens, promptTokens             load.TokenDist
+	seed                                uint64 // of drawn lengths; the command sets it
 }
 
 func (r *requestFlags) define(fs *FlagSet) {
 	fs.StringVar(&r.prompt, "prompt", "Say hi.", "the user message of every chat call")
 	fs.StringVar(&r.promptsFile, "prompts-file", "", "`FILE` of prompts, one per line (plain text or a JSON message list), sampled per call")
 	fs.StringVar(&r.bodyFile, "body-file", "", "a `FILE` holding a recorded chat request body (JSON), sent as it is")
-	fs.IntVar(&r.maxTokens, "max-tokens", 16, "max_tokens of each chat call (0 leaves it out: cost then unbounded)")
+	r.maxTokens = load.TokenDist{Kind: "fixed", Mean: 16}
+	fs.Var(&r.maxTokens, "max-tokens", "max_tokens of each chat call: `N`, normal:MEAN,STDDEV or uniform:MEAN,HALFWIDTH (0 leaves it out: cost then unbounded)")
+	fs.Lookup("max-tokens").DefValue = "16"
+	fs.Var(&r.promptTokens, "prompt-tokens", "synthetic prompts of this many tokens (words that are one token each): `N`, normal:MEAN,STDDEV or uniform:MEAN,HALFWIDTH (replaces --prompt)")
 	fs.StringVar(&r.path, "path", "chat", "what to call: chat, models, or a path under the root such as /chat or /v1/completions")
 }
 
-// bodies are the request bodies calls are spread over.
-func (r *requestFlags) bodies(fs *FlagSet) ([][]byte, error) {
-	if r.maxTokens < 0 {
-		return nil, fmt.Errorf("--max-tokens %d must be 0 or more", r.maxTokens)
+// bodies are the request bodies calls are spread over, and what each
+// requests when that is known.
+func (r *requestFlags) bodies(fs *FlagSet) ([][]byte, []load.Requested, error) {
+	if !fs.Given("prompt-tokens") {
+		prompts, err := r.prompts(fs)
+		if prompts == nil || err != nil {
+			return prompts, nil, err
+		}
+		if r.maxTokens.IsFixed() {
+			return prompts, nil, nil
+		}
+		msgs := make([][]target.Message, len(prompts))
+		for i, b := range prompts {
+			var req target.ChatRequest
+			if err := json.Unmarshal(b, &req); err != nil {
+				return nil, nil, err
+			}
+			msgs[i] = req.Messages
+		}
+		bodies, req := load.Synthetic{Prompts: msgs, MaxTokens: r.maxTokens, Seed: r.seed}.Bodies()
+		return bodies, req, nil
 	}
+	for _, other := range []string{"prompt", "prompts-file", "body-file"} {
+		if fs.Given(other) {
+			return nil, nil, fmt.Errorf("--prompt-tokens draws its own prompts: drop --%s", other)
+		}
+	}
+	if r.promptTokens.IsFixed() && r.promptTokens.Mean < 1 {
+		return nil, nil, fmt.Errorf("--prompt-tokens must be 1 or more")
+	}
+	bodies, req := load.Synthetic{Prompt: r.promptTokens, MaxTokens: r.maxTokens, Seed: r.seed}.Bodies()
+	return bodies, req, nil
+}
+
+// prompts are the bodies of --body-file, --prompts-file or --prompt with a
+// fixed --max-tokens (the mean of a drawn one, redrawn by bodies).
+func (r *requestFlags) prompts(fs *FlagSet) ([][]byte, error) {
+	maxTokens := r.maxTokens.Mean
 	switch {
 	case r.bodyFile != "" && (r.promptsFile != "" || fs.Given("prompt")):
 		return nil, fmt.Errorf("--body-file is sent as it is: drop --prompt and --prompts-file")
 	case r.bodyFile != "":
-		if fs.Given("max-tokens") {
+		if fs.Given("max-tokens") || fs.Given("prompt-tokens") {
 			return nil, fmt.Errorf("--body-file is sent as it is: set max_tokens inside it, not with --max-tokens")
 		}
 		b, err := os.ReadFile(r.bodyFile)
@@ -106,12 +184,12 @@ func (r *requestFlags) bodies(fs *FlagSet) ([][]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--prompts-file %s: %v", r.promptsFile, err)
 		}
-		return load.ChatBodies(prompts, r.maxTokens), nil
+		return load.ChatBodies(prompts, maxTokens), nil
 	}
 	if strings.TrimSpace(r.prompt) == "" {
 		return nil, fmt.Errorf("--prompt is empty")
 	}
-	return load.ChatBodies([][]target.Message{load.Prompt(r.prompt)}, r.maxTokens), nil
+	return load.ChatBodies([][]target.Message{load.Prompt(r.prompt)}, maxTokens), nil
 }
 
 // plan is a load plan of these requests against root with keys; the
@@ -121,9 +199,13 @@ func (r *requestFlags) plan(fs *FlagSet, root target.Root, t *targetFlags, profi
 	if err != nil {
 		return nil, err
 	}
-	p := &load.Plan{Root: root, Path: path, Keys: t.keys, Profile: profile, Timeout: t.timeout, Name: name}
+	conn, err := t.conn.connection()
+	if err != nil {
+		return nil, err
+	}
+	p := &load.Plan{Root: root, Conn: conn, Path: path, Keys: t.keys, Profile: profile, Timeout: t.timeout, Name: name}
 	if !p.IsModels() {
-		if p.Bodies, err = r.bodies(fs); err != nil {
+		if p.Bodies, p.Requested, err = r.bodies(fs); err != nil {
 			return nil, err
 		}
 	}

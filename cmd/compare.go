@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
+
 	"github.com/carpathian-ai/carpathian-conform/internal/compare"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 )
@@ -11,12 +13,12 @@ import (
 // compareCommand is `compare OLD NEW`: what changed between two runs.
 func compareCommand(env Env) command {
 	f := &compareFlags{}
-	return command{name: "compare", positional: []string{"OLD", "NEW"},
+	return command{name: "compare", operands: "OLD NEW", args: cobra.ExactArgs(2),
 		summary: "compare two JSON reports of check or load: regressions, fixes, figures side by side",
 		help: "carpathian-conform compare OLD NEW: compare two JSON reports (check --json, or load --json). " +
 			"Conformance: the clauses and specs that newly FAIL or ERROR (exit 1), were fixed, waived, appeared or vanished. " +
 			"Load: p50, p95, p99, p99.9, success, achieved rate and tokens/s side by side, judged against --max-regression (exit 4 when exceeded).",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, args []string) error { return f.run(env, args) }}
 }
 
 // compareFlags are the compare command's flags.
@@ -33,7 +35,7 @@ func (f *compareFlags) define(fs *FlagSet) {
 	defineStepSummary(fs, &f.noStepSummary)
 }
 
-func (f *compareFlags) run(env Env, fs *FlagSet) error {
+func (f *compareFlags) run(env Env, args []string) error {
 	limits, err := compare.ParseLimits(f.maxRegression)
 	if err != nil {
 		return Usagef("compare: %v", err)
@@ -41,7 +43,6 @@ func (f *compareFlags) run(env Env, fs *FlagSet) error {
 	if err := checkWritable(f.jsonPath, f.markdown); err != nil {
 		return Usagef("compare: %v", err)
 	}
-	args := fs.Args()
 	old, err := compare.Read(args[0])
 	if err != nil {
 		return Usagef("compare: %v", err)

@@ -139,6 +139,17 @@ type Patterns []string
 func (p *Patterns) String() string     { return strings.Join(*p, " ") }
 func (p *Patterns) Set(v string) error { *p = append(*p, v); return nil }
 
+// repeatable tells whether a flag takes several values (a list in a profile).
+func repeatable(f *pflag.Flag) bool {
+	if v, ok := f.Value.(goValue); ok {
+		switch v.Value.(type) {
+		case *StringList, *Patterns:
+			return true
+		}
+	}
+	return false
+}
+
 // Common flags, defined one way for every subcommand that takes them.
 
 // PositiveDuration defines a duration flag that must be above zero.

@@ -30,10 +30,24 @@ func writeHelp(c *cobra.Command, _ []string) {
 	for _, l := range reports.Wrap(about, reports.TableWidth) {
 		fmt.Fprintln(w, l)
 	}
+	if c.HasParent() {
+		fmt.Fprintf(w, "\nUsage: %s\n", c.UseLine())
+	}
+	own := 0
+	c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+		if f.Name != "help" {
+			own++
+		}
+	})
+	if own == 0 { // nothing to set, nor to configure
+		return
+	}
+	env := c.Annotations[envTwins] != "" // ours: the configuration flags apply too
 	flags := pflag.NewFlagSet(c.Name(), pflag.ContinueOnError)
 	flags.AddFlagSet(c.LocalFlags())
-	flags.AddFlagSet(c.InheritedFlags())
-	env := c.Annotations[envTwins] != ""
+	if env {
+		flags.AddFlagSet(c.InheritedFlags())
+	}
 	if env {
 		fmt.Fprintf(w, "\nFlags (each also read from the environment variable shown):\n")
 	} else {

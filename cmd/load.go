@@ -31,6 +31,7 @@ type loadFlags struct {
 	maxWorkers                     uint64
 	jsonPath, outputPath, htmlPath string
 	sampleEvery                    int
+	hist                           string
 }
 
 func (f *loadFlags) define(fs *FlagSet) {
@@ -54,8 +55,9 @@ func (f *loadFlags) define(fs *FlagSet) {
 	fs.Var(&f.aborts, "abort-on", "stop early when this `CONDITION` holds, repeatable: 'error_rate>10% for 10s', 'tokens>50000' (exit 4)")
 	fs.OutputVar(&f.jsonPath, "json", "write the summary as JSON (a superset of vegeta's report -type=json) to `FILE`")
 	fs.OutputVar(&f.outputPath, "output", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
-	fs.OutputVar(&f.htmlPath, "html", "write a latency-over-time plot (vegeta plot) to `FILE`")
+	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: summary, thresholds, latency, status codes, error classes and tokens over time, latency distribution")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
+	fs.StringVar(&f.hist, "hist", "", "print a latency histogram of every call over these `BUCKETS`, e.g. 0,10ms,50ms,100ms,1s (as vegeta report -type=hist)")
 }
 
 // loadCommand drives calls at a controlled rate and reports what happened.
@@ -63,7 +65,7 @@ func loadCommand(env Env) command {
 	f := &loadFlags{}
 	return command{name: "load", summary: "drive chat or models calls at a controlled rate and report latency, throughput and tokens",
 		help:   "carpathian-conform load: drive chat (or models) calls at a controlled rate; report latency, throughput, tokens and CI thresholds",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // run makes the load run the flags describe.
@@ -93,6 +95,14 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if err := f.affordable(plan); err != nil {
 		return Usagef("load: %v", err)
 	}
+	var hist *load.LatencyHistogram
+	if f.hist != "" {
+		buckets, err := load.ParseBuckets(f.hist)
+		if err != nil {
+			return Usagef("load: --hist: %v", err)
+		}
+		hist = load.NewBucketHistogram(buckets)
+	}
 	if err := preflightKeys(env, plan, f.target.timeout); err != nil {
 		return err
 	}
@@ -102,11 +112,19 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if f.sampleEvery > 0 && !plan.IsModels() {
 		opts = append(opts, load.WithChecker(suites.ReplyChecker(), f.sampleEvery))
 	}
-	sinks, err := outputSinks(env.Stdout, plan, f.outputPath, f.htmlPath)
+	sinks, err := outputSinks(env.Stdout, f.outputPath)
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
+	var timeline *load.Timeline // the HTML report's over-time figures
+	if f.htmlPath != "" {
+		timeline = load.NewTimeline(time.Now(), plan.Profile.Duration())
+		sinks = append(sinks, timeline)
+	}
 	opts = append(opts, load.WithSinks(sinks...))
+	if hist != nil {
+		opts = append(opts, load.WithSinks(hist))
+	}
 	if isTerminal(env.Stderr) {
 		opts = append(opts, load.WithProgress(time.Second, func(p load.Progress) {
 			fmt.Fprintf(env.Stderr, "\r\033[K%s", reports.LoadProgressLine(p))
@@ -125,8 +143,19 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 	if err := reports.WriteLoadTables(env.Stdout, run); err != nil {
 		return err
 	}
+	if hist != nil {
+		fmt.Fprintln(env.Stdout, "\nLatency histogram (every call, as vegeta report -type=hist):")
+		if err := hist.WriteText(env.Stdout); err != nil {
+			return err
+		}
+	}
 	if f.jsonPath != "" {
 		if err := reports.WriteLoadJSONFile(f.jsonPath, env.Stdout, reports.NewLoadJSON(run, Version)); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if f.htmlPath != "" {
+		if err := reports.WriteLoadHTMLFile(f.htmlPath, env.Stdout, run, timeline, Version); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -155,7 +184,7 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 // before the run: a target that does not answer, or refuses a key, would
 // otherwise fail every call of the run, for its whole duration.
 func preflightKeys(env Env, plan *load.Plan, timeout time.Duration) error {
-	client := target.NewClient(plan.Root, target.WithTimeout(timeout))
+	client := target.NewClient(plan.Root, target.WithConnection(plan.Conn), target.WithTimeout(timeout))
 	url := plan.Root.URL(target.PathModels)
 	keys := slices.Clone(plan.Keys)
 	slices.Sort(keys)
@@ -199,6 +228,7 @@ func (f *loadFlags) plan(fs *FlagSet) (*load.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.request.seed = f.seed
 	p, err := f.request.plan(fs, root, &f.target, profile, "carpathian-conform")
 	if err != nil {
 		return nil, err
@@ -269,25 +299,16 @@ func (f *loadFlags) affordable(p *load.Plan) error {
 	return f.cost.affordable("plan", calls, calls*e.TokensPerCall, bounded, "lower the rate or duration")
 }
 
-// outputSinks opens the result files: vegeta's binary format and the HTML plot.
-func outputSinks(stdout io.Writer, p *load.Plan, outputPath, htmlPath string) ([]load.Sink, error) {
-	var sinks []load.Sink
-	if outputPath != "" {
-		s, err := load.FileOutput(outputPath, stdout, load.BinaryOutput)
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
+// outputSinks opens the results file: vegeta's binary format.
+func outputSinks(stdout io.Writer, outputPath string) ([]load.Sink, error) {
+	if outputPath == "" {
+		return nil, nil
 	}
-	if htmlPath != "" {
-		title := "carpathian-conform load: " + p.Profile.String()
-		s, err := load.FileOutput(htmlPath, stdout, func(w io.Writer) load.Sink { return load.PlotOutput(w, title) })
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
+	s, err := load.FileOutput(outputPath, stdout, load.BinaryOutput)
+	if err != nil {
+		return nil, err
 	}
-	return sinks, nil
+	return []load.Sink{s}, nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -37,9 +37,9 @@ func countingServer(t *testing.T) (baseURL, key string, calls *atomic.Int64) {
 func TestLoadThresholdBreachedExits4AfterReport(t *testing.T) {
 	base, key, calls := countingServer(t)
 	dir := t.TempDir()
-	jsonPath := filepath.Join(dir, "summary.json")
+	jsonPath, page := filepath.Join(dir, "summary.json"), filepath.Join(dir, "load.html")
 	code, out, errOut := runCommandCtx(context.Background(), "load", "--base-url", base, "--api-key", key, "--rate", "50/s", "--duration", "400ms",
-		"--threshold", "p99<1ns", "--threshold", "success>=99%", "--json", jsonPath)
+		"--threshold", "p99<1ns", "--threshold", "success>=99%", "--json", jsonPath, "--html", page)
 	if code != ExitThreshold {
 		t.Fatalf("exit %d, want 4; stderr %q", code, errOut)
 	}
@@ -61,6 +61,8 @@ func TestLoadThresholdBreachedExits4AfterReport(t *testing.T) {
 	if doc["exit_code"] != float64(4) || doc["requests"] != float64(calls.Load()-1) {
 		t.Errorf("summary exit_code %v requests %v (server saw %d, one of them the preflight)", doc["exit_code"], doc["requests"], calls.Load())
 	}
+	readPage(t, page, `"id":"latency-over-time"`, `"id":"status-over-time"`, `"id":"tokens-over-time"`, `"id":"latency-distribution"`,
+		"FAIL: 1 of 2 thresholds breached", "p99&lt;1ns")
 }
 
 func TestLoadPassingThresholdsExit0(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // Version is set at build time (-ldflags "-X .../cmd.Version=v1.2.3"); a
@@ -56,8 +58,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return run(Env{Ctx: ctx, Stdout: stdout, Stderr: stderr}, args)
 }
 
-func run(env Env, args []string) int {
-	root := newRoot(env)
+func run(env Env, args []string) int { return execute(env, newRoot(env), args) }
+
+// execute runs a command tree and turns its outcome into the exit code.
+func execute(env Env, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	c, err := root.ExecuteC()
 	var ue *UsageError

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // runCommandCtx runs one subcommand as the binary would, under ctx.
@@ -124,5 +126,28 @@ func TestVersionFlagAndHelpCommand(t *testing.T) {
 	}
 	if code, stdout, _ := runCommand("help", "load"); code != ExitOK || !strings.Contains(stdout, "[$CARPATHIAN_LOAD_JSON]") {
 		t.Errorf("help load: exit %d, %q", code, stdout)
+	}
+}
+
+// A command with operands gets them after its flags are read, flags and
+// operands in any order; a wrong count is a usage error.
+func TestOperands(t *testing.T) {
+	var got []string
+	var markdown bool
+	c := command{name: "pair", operands: "OLD NEW", summary: "a pair",
+		define: func(fs *FlagSet) { fs.BoolVar(&markdown, "markdown", false, "as Markdown") },
+		args:   cobra.ExactArgs(2),
+		run:    func(_ *FlagSet, args []string) error { got = args; return nil }}
+	var out, errb bytes.Buffer
+	env := Env{Ctx: context.Background(), Stdout: &out, Stderr: &errb}
+	root := newRoot(env)
+	root.AddCommand(c.cobra())
+	if code := execute(env, root, []string{"pair", "a.json", "--markdown", "b.json"}); code != ExitOK || !markdown || strings.Join(got, " ") != "a.json b.json" {
+		t.Errorf("exit %d, operands %q, --markdown %v, stderr %q", code, got, markdown, errb.String())
+	}
+	root = newRoot(env)
+	root.AddCommand(c.cobra())
+	if code := execute(env, root, []string{"pair", "a.json"}); code != ExitUsage || !strings.Contains(errb.String(), "pair: accepts 2 arg(s), received 1 (usage: carpathian-conform pair OLD NEW [flags])") {
+		t.Errorf("one operand: exit %d, stderr %q", code, errb.String())
 	}
 }

@@ -139,7 +139,7 @@ func parseProfile(file string, data []byte, name string, flags commandFlags) (*p
 	profiles := k.MapKeys("")
 	if !slices.Contains(profiles, name) {
 		if len(profiles) == 0 {
-			return nil, Usagef("--config %s: no profiles in the file (see --help of --config)", file)
+			return nil, Usagef("--config %s: no profiles in the file: write a profile's name, then its flags under it (NAME:, then   flag: value)", file)
 		}
 		return nil, Usagef("--config %s: no profile %q; it has %s", file, name, strings.Join(profiles, ", "))
 	}

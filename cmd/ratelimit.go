@@ -22,7 +22,7 @@ func ratelimitCommand(env Env) command {
 	f := &ratelimitFlags{}
 	return command{name: "ratelimit", summary: "measure what the target's rate limiter actually does",
 		help:   "carpathian-conform ratelimit: measure what the target's rate limiter actually does (burst, refill, algorithm, Retry-After, headers) against --expect",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env, fs) }}
+		define: f.define, run: func(fs *FlagSet, _ []string) error { return f.run(env, fs) }}
 }
 
 // ratelimitFlags are the ratelimit command's flags.
@@ -32,6 +32,7 @@ type ratelimitFlags struct {
 	expect               target.Limit
 	tolerance            int
 	outputPath, jsonPath string
+	htmlPath             string
 	skipQuiet            bool
 	algorithm            fixtures.Algorithm
 }
@@ -46,6 +47,7 @@ func (f *ratelimitFlags) define(fs *FlagSet) {
 	fs.IntVar(&f.tolerance, "limit-tolerance", 1, "how many calls the measured limit may differ from --expect's N (in-flight timing)")
 	fs.OutputVar(&f.outputPath, "output", "write every call in vegeta's binary format to `FILE` (vegeta report reads it)")
 	fs.OutputVar(&f.jsonPath, "json", "write the findings, every call included, as JSON to `FILE`")
+	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: the verdict, served and refused calls against the limit, the findings")
 	fs.BoolVar(&f.skipQuiet, "skip-quiet", false, "skip the quiet window before the burst (the key is known to have been idle for one)")
 	f.algorithm = fixtures.FixedWindow
 	fs.Var(&algorithmFlag{&f.algorithm}, "algorithm", "embedded server only: its limiter's `ALGORITHM` (fixed-window, sliding-window, token-bucket)")
@@ -64,7 +66,7 @@ func (f *ratelimitFlags) run(env Env, fs *FlagSet) error {
 	case !embedded && fs.Given("algorithm"):
 		return Usagef("ratelimit: --algorithm sets the embedded server's limiter; the target's is what this measures (drop it, or drop --base-url)")
 	}
-	if err := checkWritable(f.outputPath, f.jsonPath); err != nil {
+	if err := checkWritable(f.outputPath, f.jsonPath, f.htmlPath); err != nil {
 		return Usagef("ratelimit: %v", err)
 	}
 
@@ -106,7 +108,11 @@ func (f *ratelimitFlags) run(env Env, fs *FlagSet) error {
 	cfg.Progress = func(s string) {
 		fmt.Fprintf(env.Stderr, "[%6s] %s\n", time.Since(start).Round(100*time.Millisecond), s)
 	}
-	client := target.NewClient(root, target.WithTimeout(f.target.timeout))
+	conn, err := f.target.conn.connection()
+	if err != nil {
+		return Usagef("ratelimit: %v", err)
+	}
+	client := target.NewClient(root, target.WithConnection(conn), target.WithTimeout(f.target.timeout))
 	found := ratelimit.Run(env.Ctx, ratelimit.NewTargetCaller(client, keys, nil), cfg)
 	found.Target, found.Embedded = root.String(), embedded
 	fmt.Fprintln(env.Stdout)
@@ -122,10 +128,15 @@ func (f *ratelimitFlags) run(env Env, fs *FlagSet) error {
 			writeErr = err
 		}
 	}
+	if f.htmlPath != "" {
+		if err := reports.WriteRatelimitHTMLFile(f.htmlPath, env.Stdout, found, Version); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
 	if writeErr != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform: ratelimit:", writeErr)
 	} else {
-		sayWritten(env, f.outputPath, f.jsonPath)
+		sayWritten(env, f.outputPath, f.jsonPath, f.htmlPath)
 	}
 	switch {
 	case found.Verdict == ratelimit.VerdictFail:

@@ -35,8 +35,8 @@ func TestRatelimitBadInput(t *testing.T) {
 
 func TestRatelimitEmbedded(t *testing.T) {
 	dir := t.TempDir()
-	out, js := filepath.Join(dir, "r.bin"), filepath.Join(dir, "f.json")
-	code, stdout, stderr := runCommand("ratelimit", "--expect", "10/1s", "--algorithm", "sliding-window", "--output", out, "--json", js)
+	out, js, page := filepath.Join(dir, "r.bin"), filepath.Join(dir, "f.json"), filepath.Join(dir, "r.html")
+	code, stdout, stderr := runCommand("ratelimit", "--expect", "10/1s", "--algorithm", "sliding-window", "--output", out, "--json", js, "--html", page)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -77,6 +77,7 @@ func TestRatelimitEmbedded(t *testing.T) {
 			t.Errorf("a key appears in full: %s", fullKey.FindString(s))
 		}
 	}
+	readPage(t, page, `"id":"ratelimit-calls"`, `"id":"ratelimit-windows"`, ">PASS<", "sliding log")
 }
 
 func TestRatelimitExpectMismatchExits1(t *testing.T) {

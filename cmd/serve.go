@@ -19,7 +19,7 @@ func serveCommand(env Env) command {
 	f := &serveFlags{}
 	return command{name: "serve", summary: "run the reference Carpathian server, a local stand-in for the API",
 		help:   "carpathian-conform serve: run the reference Carpathian AI API server (a local stand-in that keeps the whole contract)",
-		define: f.define, run: func(fs *FlagSet) error { return f.run(env) }}
+		define: f.define, run: func(*FlagSet, []string) error { return f.run(env) }}
 }
 
 // serveFlags are the serve command's flags.

@@ -108,6 +108,10 @@ func applyProfile(fs *FlagSet, command string, flags commandFlags, sources map[s
 		if err != nil || f.Changed || !ok {
 			return
 		}
+		if len(s.values) > 1 && !repeatable(f) {
+			err = Usagef("%s: %s takes one value, not a list", p.at(s.line), f.Name)
+			return
+		}
 		values, via := s.values, ""
 		if s.fromEnv {
 			values = nil
@@ -158,6 +162,33 @@ func allCommandFlags(root *cobra.Command) commandFlags {
 	return flags
 }
 
+// shownValue is a flag's value as --print-config shows it: a key as
+// cai_…1a2b, a header by its name only (it may carry a gateway's secret).
+func shownValue(f *pflag.Flag) string {
+	value := f.Value.String()
+	switch {
+	case isKeyFlag(f.Name) && value != "":
+		var keys []string
+		for _, k := range strings.Split(value, ",") {
+			keys = append(keys, target.Redact(k))
+		}
+		return strings.Join(keys, ",")
+	case f.Name == "header":
+		v, _ := f.Value.(goValue)
+		headers, ok := v.Value.(*Patterns)
+		if !ok {
+			return "…"
+		}
+		var names []string
+		for _, h := range *headers {
+			name, _, _ := strings.Cut(h, ":")
+			names = append(names, strings.TrimSpace(name)+": …")
+		}
+		return strings.Join(names, ", ")
+	}
+	return value
+}
+
 // printConfig shows each flag's effective value and where it came from; a
 // key shows as cai_…1a2b.
 func printConfig(w io.Writer, fs *FlagSet, command string, sources map[string]string) error {
@@ -166,15 +197,7 @@ func printConfig(w io.Writer, fs *FlagSet, command string, sources map[string]st
 		if !hasEnvTwin(f) || f.Name == "print-config" {
 			return
 		}
-		value := f.Value.String()
-		if isKeyFlag(f.Name) && value != "" {
-			var keys []string
-			for _, k := range strings.Split(value, ",") {
-				keys = append(keys, target.Redact(k))
-			}
-			value = strings.Join(keys, ",")
-		}
-		rows = append(rows, []string{"--" + f.Name, value, sources[f.Name]})
+		rows = append(rows, []string{"--" + f.Name, shownValue(f), sources[f.Name]})
 	})
 	return reports.Table(w, command+": effective configuration (flag wins over env, env over profile, profile over default):",
 		[]string{"flag", "value", "from"}, rows, nil)

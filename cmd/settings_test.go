@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"io"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // writeConfig writes a --config file and returns its path.
@@ -114,6 +117,10 @@ func TestPrintConfigRedactsKeys(t *testing.T) {
 	if got := effective(t, "load", "api-key", "--api-key", "cai_aaaaaaaaaaaa9z9z", "--api-key", "cai_bbbbbbbbbbbb8y8y"); got != "--api-key cai_…9z9z,cai_…8y8y flag" {
 		t.Errorf("two keys: %q", got)
 	}
+	code, stdout, _ = runCommand("load", "--header", "Authorization: Bearer gw-secret-1", "--header", "X-Gateway:staging", "--print-config")
+	if code != ExitOK || strings.Contains(stdout, "gw-secret-1") || strings.Contains(stdout, "staging") || !strings.Contains(stdout, "Authorization: …, X-Gateway: …") {
+		t.Errorf("headers: exit %d\n%s", code, stdout)
+	}
 	os.Unsetenv("TEST_STAGING_KEY")
 	code, _, stderr = runCommand("load", "--config", config, "--profile", "staging", "--print-config")
 	if code != ExitUsage || !strings.Contains(stderr, "api-key-env names TEST_STAGING_KEY, which is not set") {
@@ -136,7 +143,9 @@ func TestConfigRefusals(t *testing.T) {
 		{"a bad value", "staging:\n  check:\n    strict: maybe\n", "", `:3: profile staging: strict "maybe": not a boolean: use true/false, yes/no or 1/0`},
 		{"no such profile", "staging:\n  timeout: 1s\n", "--profile prod", `no profile "prod"; it has staging`},
 		{"not YAML", "staging: [\n", "", "--config"},
+		{"empty", "# nothing yet\n", "", "no profiles in the file"},
 		{"a report path shared by every command", "staging:\n  base-url: http://h/ai\n  json: out/r.json\n", "", ":3: profile staging: json is a report path: give it under each command"},
+		{"a list for a flag of one value", "staging:\n  check:\n    timeout: [1s, 2s]\n", "", ":3: profile staging: timeout takes one value, not a list"},
 		{"the config's own flags", "staging:\n  profile: prod\n", "", "has no place in a profile"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -245,5 +254,19 @@ func TestCompletion(t *testing.T) {
 	config := writeConfig(t, stagingProfile)
 	if _, stdout, _ := runCommand("__complete", "check", "--config", config, "--profile", ""); !strings.HasPrefix(stdout, "prod\nstaging\n") {
 		t.Errorf("completing --profile: %q", stdout)
+	}
+}
+
+// Every report path ("write ... to FILE") is defined with OutputVar, so its
+// variable is the command's own: a guard for flags added later.
+func TestReportPathsAreOutputVars(t *testing.T) {
+	root := newRoot(Env{Stdout: io.Discard, Stderr: io.Discard})
+	for _, c := range root.Commands() {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			_, output := f.Annotations[outputAnnotation]
+			if writes := strings.HasPrefix(f.Usage, "write "); writes != output {
+				t.Errorf("%s --%s: usage %q, defined with OutputVar: %v (report paths use fs.OutputVar, nothing else does)", c.Name(), f.Name, f.Usage, output)
+			}
+		})
 	}
 }

@@ -36,11 +36,11 @@
 //
 // Streaming. Each result goes, as it arrives and from one goroutine, into the
 // metrics (fixed memory) and to every Sink; nothing is kept per call, so a
-// run of 10^6 calls needs no more memory than one of 10^4 (except
-// PlotOutput, which keeps its points until it writes the plot). Sinks:
+// run of 10^6 calls needs no more memory than one of 10^4. Sinks:
 // BinaryOutput (vegeta's gob results format: `vegeta report` and
-// `vegeta plot` read it), PlotOutput (vegeta's HTML plot), FileOutput (either,
-// into a file), SinkFunc (a caller's own analysis: ratelimit, capacity). A
+// `vegeta plot` read it), FileOutput (it, into a file), Timeline (bounded
+// per-time-slice figures for the HTML report), SinkFunc (a caller's own
+// analysis: ratelimit, capacity). A
 // Hit carries vegeta's Result plus its Outcome, ErrorClass, the key and body
 // indexes it used and, for chat successes, usage and finish_reason.
 //

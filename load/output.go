@@ -7,7 +7,6 @@ import (
 
 	"github.com/carpathian-ai/carpathian-conform/internal/output"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"github.com/tsenart/vegeta/v12/lib/plot"
 )
 
 // Sink receives every hit of a run, in arrival order, from one goroutine.
@@ -41,29 +40,6 @@ type binaryOutput struct {
 
 func (o *binaryOutput) Add(h *Hit) error { return o.enc.Encode(h.Result) }
 func (o *binaryOutput) Close() error     { return o.bw.Flush() }
-
-// DefaultPlotPoints is how many points per series a plot keeps (vegeta
-// plot's default threshold).
-const DefaultPlotPoints = 4000
-
-// PlotOutput writes, on Close, an HTML latency-over-time plot made by
-// vegeta's plot package. The plot keeps every point (compressed) until then,
-// so its memory grows with the run, unlike the other outputs.
-func PlotOutput(w io.Writer, title string) Sink {
-	return &plotOutput{w: w, p: plot.New(plot.Title(title), plot.Downsample(DefaultPlotPoints))}
-}
-
-type plotOutput struct {
-	w io.Writer
-	p *plot.Plot
-}
-
-func (o *plotOutput) Add(h *Hit) error { return o.p.Add(h.Result) }
-func (o *plotOutput) Close() error {
-	o.p.Close()
-	_, err := o.p.WriteTo(o.w)
-	return err
-}
 
 // FileOutput opens path with output.Create, which never destroys what the
 // path points at ("-" is stdout, a FIFO or device is written through, a

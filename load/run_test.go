@@ -108,16 +108,12 @@ func TestRunOutputsDecodeWithVegeta(t *testing.T) {
 	srv := startServer(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "results.bin")
-	html := filepath.Join(dir, "plot.html")
 	out, err := FileOutput(bin, io.Discard, BinaryOutput)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := FileOutput(html, io.Discard, func(w io.Writer) Sink { return PlotOutput(w, "test") })
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(context.Background(), chatPlan(srv, must(Constant(100, 300*time.Millisecond))), WithSinks(out, pl))
+	tl := NewTimeline(time.Now(), 300*time.Millisecond)
+	res, err := Run(context.Background(), chatPlan(srv, must(Constant(100, 300*time.Millisecond))), WithSinks(out, tl))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +144,15 @@ func TestRunOutputsDecodeWithVegeta(t *testing.T) {
 	if m.Latencies.Max != res.Summary.Latencies.Max || m.Duration != res.Summary.Duration {
 		t.Errorf("vegeta max %s duration %s, ours %s %s", m.Latencies.Max, m.Duration, res.Summary.Latencies.Max, res.Summary.Duration)
 	}
-	page, _ := os.ReadFile(html)
-	if !bytes.Contains(page, []byte("<html")) || !bytes.Contains(page, []byte("test")) {
-		t.Errorf("plot is not an HTML page (%d bytes)", len(page))
+	// The timeline saw every call and every token the summary counts.
+	var calls, successes uint64
+	var tokens int64
+	for _, b := range tl.Buckets() {
+		calls, successes, tokens = calls+b.Requests, successes+b.Successes, tokens+b.CompletionTokens
+	}
+	if calls != res.Summary.Requests || successes != res.Summary.Successes || tokens != res.Summary.Tokens.Completion {
+		t.Errorf("timeline: %d calls, %d successes, %d tokens; summary %d, %d, %d", calls, successes, tokens,
+			res.Summary.Requests, res.Summary.Successes, res.Summary.Tokens.Completion)
 	}
 }
 

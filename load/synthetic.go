@@ -118,6 +118,10 @@ type Requested struct {
 // too. The same seed gives the same bodies.
 type Synthetic struct {
 	Prompt, MaxTokens TokenDist
+	// Prompts, when set, are used in turn instead of drawn word prompts
+	// (Prompt is then ignored, and prompt lengths are not known): a prompts
+	// file with drawn max_tokens.
+	Prompts [][]target.Message
 	// Count is how many distinct bodies to draw (default
 	// DefaultSyntheticBodies); calls sample them (Plan.Call).
 	Count int
@@ -134,14 +138,24 @@ func (s Synthetic) Bodies() ([][]byte, []Requested) {
 	if n <= 0 {
 		n = DefaultSyntheticBodies
 	}
-	if s.Prompt.IsFixed() && s.MaxTokens.IsFixed() && n > 64 {
-		n = 64 // every length equal: a few prompts only vary the words
+	switch {
+	case s.Prompts != nil && s.MaxTokens.IsFixed():
+		n = len(s.Prompts) // nothing drawn: each prompt once
+	case s.Prompts != nil:
+		n = max(n, len(s.Prompts))
+	case s.Prompt.IsFixed() && s.MaxTokens.IsFixed():
+		n = min(n, 64) // every length equal: a few prompts only vary the words
 	}
 	rng := rand.New(rand.NewPCG(s.Seed, s.Seed^0x5851f42d4c957f2d))
 	bodies := make([][]byte, n)
 	req := make([]Requested, n)
 	var sb strings.Builder
 	for i := range bodies {
+		if s.Prompts != nil {
+			req[i] = Requested{MaxTokens: s.MaxTokens.Draw(rng)}
+			bodies[i] = target.JSON(target.ChatRequest{Model: "default", Messages: s.Prompts[i%len(s.Prompts)], MaxTokens: req[i].MaxTokens})
+			continue
+		}
 		req[i] = Requested{PromptTokens: max(1, s.Prompt.Draw(rng)), MaxTokens: s.MaxTokens.Draw(rng)}
 		sb.Reset()
 		for w := 0; w < req[i].PromptTokens; w++ {

@@ -124,3 +124,20 @@ func TestRunSyntheticRequestedVsServed(t *testing.T) {
 		t.Errorf("completions %+v past the requested max_tokens %+v", tk.CompletionPerCall, tk.RequestedMaxPerCall)
 	}
 }
+
+// Given prompts are used in turn, with drawn max_tokens; with a fixed
+// max_tokens, each prompt once.
+func TestSyntheticGivenPrompts(t *testing.T) {
+	prompts := [][]target.Message{Prompt("a"), Prompt("b")}
+	bodies, req := Synthetic{Prompts: prompts, MaxTokens: TokenDist{"uniform", 50, 40}, Count: 10, Seed: 1}.Bodies()
+	if len(bodies) != 10 || req[0].PromptTokens != 0 || req[0].MaxTokens < 10 || req[0].MaxTokens > 90 {
+		t.Fatalf("%d bodies, %+v", len(bodies), req)
+	}
+	var r target.ChatRequest
+	if err := json.Unmarshal(bodies[3], &r); err != nil || r.Messages[0].Content != "b" || r.MaxTokens != req[3].MaxTokens {
+		t.Errorf("body 3: %s", bodies[3])
+	}
+	if bodies, _ := (Synthetic{Prompts: prompts, MaxTokens: TokenDist{Mean: 16}}).Bodies(); len(bodies) != 2 {
+		t.Errorf("fixed max_tokens: %d bodies, want one per prompt", len(bodies))
+	}
+}

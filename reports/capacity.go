@@ -50,22 +50,15 @@ func WriteCapacityPlan(w io.Writer, p *load.Plan, cfg *capacity.Config, e capaci
 func WriteCapacity(w io.Writer, res *capacity.Result) error {
 	steps := slices.Clone(res.Steps)
 	slices.SortStableFunc(steps, func(a, b *capacity.Step) int { return cmp.Compare(a.Rate, b.Rate) })
-	header := []string{"#", "offered", "served", "p50", "p95", "p99", "p99.9", "success", "429s", "tokens/s", "SLO met"}
+	header := capacityStepHeader
 	rows := make([][]string, len(steps))
 	for i, s := range steps {
 		rows[i] = capacityStepRow(s)
 	}
-	title := "Steps in rate order (# is the order run; rates and tokens per second; figures after each step's warm-up, success and latency without 429s)"
-	if err := Table(w, title, header, rows, loadRightFrom(1, len(header))); err != nil {
+	if err := Table(w, capacityStepTitle, header, rows, loadRightFrom(1, len(header))); err != nil {
 		return err
 	}
-	var why []string
-	for _, s := range res.Steps {
-		if !s.Met && len(s.Reasons) > 0 {
-			why = append(why, fmt.Sprintf("step %d (%s): %s", s.Index, s.Rate, strings.Join(s.Reasons, "; ")))
-		}
-	}
-	if len(why) > 0 {
+	if why := capacityMisses(res); len(why) > 0 {
 		fmt.Fprintln(w, "\nSteps that missed or were not judged:")
 		for _, line := range why {
 			writeProse(w, "  ", line)
@@ -76,6 +69,21 @@ func WriteCapacity(w io.Writer, res *capacity.Result) error {
 		writeProse(w, "", line)
 	}
 	return nil
+}
+
+var capacityStepHeader = []string{"#", "offered", "served", "p50", "p95", "p99", "p99.9", "success", "429s", "tokens/s", "SLO met"}
+
+const capacityStepTitle = "Steps in rate order (# is the order run; rates and tokens per second; figures after each step's warm-up, success and latency without 429s)"
+
+// capacityMisses says, a line a step, why steps missed or were not judged.
+func capacityMisses(res *capacity.Result) []string {
+	var why []string
+	for _, s := range res.Steps {
+		if !s.Met && len(s.Reasons) > 0 {
+			why = append(why, fmt.Sprintf("step %d (%s): %s", s.Index, s.Rate, strings.Join(s.Reasons, "; ")))
+		}
+	}
+	return why
 }
 
 // writeProse prints a statement word-wrapped to TableWidth, every line
@@ -90,7 +98,7 @@ func capacityStepRow(s *capacity.Step) []string {
 	l := s.Measured.SuccessLatencies
 	p50, p95, p99, p999 := "-", "-", "-", "-"
 	if l.Count > 0 {
-		p50, p95, p99, p999 = loadDur(l.P50), loadDur(l.P95), loadDur(l.P99), loadDur(l.P999)
+		p50, p95, p99, p999 = shortDur(l.P50), shortDur(l.P95), shortDur(l.P99), shortDur(l.P999)
 	}
 	success := "-"
 	if s.Measured.Requests > 0 {
@@ -215,3 +223,20 @@ func CapacityStepLine(s *capacity.Step) string {
 }
 
 func capacityPct(ratio float64) string { return strconv.FormatFloat(ratio*100, 'f', -1, 64) + "%" }
+
+// shortDur is a latency to 3 significant digits (104ms, 1.32s), so that the
+// steps table keeps its eleven columns within the report width.
+func shortDur(d time.Duration) string {
+	for _, unit := range []time.Duration{time.Hour, time.Minute, time.Second, time.Millisecond, time.Microsecond} {
+		if d >= 100*unit {
+			return d.Round(unit).String()
+		}
+		if d >= 10*unit {
+			return d.Round(unit / 10).String()
+		}
+		if d >= unit {
+			return d.Round(unit / 100).String()
+		}
+	}
+	return d.String()
+}

@@ -172,3 +172,14 @@ func TestCapacityJSON(t *testing.T) {
 		t.Errorf("step 5: %+v", s)
 	}
 }
+
+func TestShortDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		104270 * time.Microsecond: "104ms", 13225 * time.Microsecond: "13.2ms", 1322500 * time.Microsecond: "1.32s",
+		750 * time.Microsecond: "750µs", 90 * time.Second: "1m30s", 0: "0s",
+	} {
+		if got := shortDur(d); got != want {
+			t.Errorf("%s: %q, want %q", d, got, want)
+		}
+	}
+}

@@ -9,9 +9,9 @@ import (
 	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
-// WriteFiles writes the JSON, JUnit and Markdown reports to each path given
-// (an empty path is skipped), each through WriteFile.
-func WriteFiles(c *results.Conformance, stdout io.Writer, jsonPath, junitPath, markdownPath string) error {
+// WriteFiles writes the JSON, JUnit, Markdown and HTML reports to each path
+// given (an empty path is skipped), each through WriteFile.
+func WriteFiles(c *results.Conformance, stdout io.Writer, jsonPath, junitPath, markdownPath, htmlPath string) error {
 	outputs := []struct {
 		kind, path string
 		write      func(io.Writer, *results.Conformance) error
@@ -19,6 +19,7 @@ func WriteFiles(c *results.Conformance, stdout io.Writer, jsonPath, junitPath, m
 		{"JSON report", jsonPath, WriteJSON},
 		{"JUnit report", junitPath, WriteJUnit},
 		{"Markdown report", markdownPath, WriteMarkdown},
+		{"HTML report", htmlPath, WriteConformanceHTML},
 	}
 	for _, o := range outputs {
 		if o.path == "" {

@@ -12,9 +12,9 @@ import (
 	"github.com/carpathian-ai/carpathian-conform/internal/results"
 )
 
-// renderers are the four outputs; every one must keep keys out.
+// renderers are the outputs of a check run; every one must keep keys out.
 var renderers = map[string]func(io.Writer, *results.Conformance) error{
-	"table": WriteTable, "json": WriteJSON, "junit": WriteJUnit, "markdown": WriteMarkdown,
+	"table": WriteTable, "json": WriteJSON, "junit": WriteJUnit, "markdown": WriteMarkdown, "html": WriteConformanceHTML,
 }
 
 func TestNoRendererShowsAFullKey(t *testing.T) {
@@ -46,15 +46,15 @@ func TestNoRendererShowsAFullKey(t *testing.T) {
 
 func TestWriteFiles(t *testing.T) {
 	dir := t.TempDir()
-	jsonPath, junitPath, mdPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.md")
+	jsonPath, junitPath, mdPath, htmlPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.md"), filepath.Join(dir, "r.html")
 	if err := os.WriteFile(jsonPath, []byte("old, longer content that must go entirely"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c := sampleConformance(false)
-	if err := WriteFiles(c, io.Discard, jsonPath, junitPath, mdPath); err != nil {
+	if err := WriteFiles(c, io.Discard, jsonPath, junitPath, mdPath, htmlPath); err != nil {
 		t.Fatal(err)
 	}
-	for path, write := range map[string]func(io.Writer, *results.Conformance) error{jsonPath: WriteJSON, junitPath: WriteJUnit, mdPath: WriteMarkdown} {
+	for path, write := range map[string]func(io.Writer, *results.Conformance) error{jsonPath: WriteJSON, junitPath: WriteJUnit, mdPath: WriteMarkdown, htmlPath: WriteConformanceHTML} {
 		got, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -75,13 +75,13 @@ func TestWriteFiles(t *testing.T) {
 		t.Error("the JSON file does not parse")
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 3 {
-		t.Errorf("want exactly the three reports, found %d entries (a temp file left?)", len(entries))
+	if len(entries) != 4 {
+		t.Errorf("want exactly the four reports, found %d entries (a temp file left?)", len(entries))
 	}
 
 	// Only the paths given are written.
 	only := t.TempDir()
-	if err := WriteFiles(c, io.Discard, "", filepath.Join(only, "j.xml"), ""); err != nil {
+	if err := WriteFiles(c, io.Discard, "", filepath.Join(only, "j.xml"), "", ""); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(only); len(entries) != 1 {
@@ -92,12 +92,12 @@ func TestWriteFiles(t *testing.T) {
 func TestWriteFilesUnwritableNamesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "no-such-dir", "report.json")
-	err := WriteFiles(sampleConformance(false), io.Discard, missing, "", "")
+	err := WriteFiles(sampleConformance(false), io.Discard, missing, "", "", "")
 	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "JSON report") ||
 		!strings.Contains(err.Error(), "no such file or directory") || strings.Contains(err.Error(), ".tmp-") {
 		t.Errorf("error %v", err)
 	}
-	err = WriteFiles(sampleConformance(false), io.Discard, "", "", dir) // a directory as the path
+	err = WriteFiles(sampleConformance(false), io.Discard, "", "", "", dir) // a directory as the path
 	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("error %v", err)
 	}
@@ -109,7 +109,7 @@ func TestWriteFilesUnwritableNamesTheFile(t *testing.T) {
 func TestWriteFilesDashIsStdout(t *testing.T) {
 	c := sampleConformance(false)
 	var stdout, want bytes.Buffer
-	if err := WriteFiles(c, &stdout, "-", "", ""); err != nil {
+	if err := WriteFiles(c, &stdout, "-", "", "", ""); err != nil {
 		t.Fatal(err)
 	}
 	WriteJSON(&want, c)

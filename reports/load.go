@@ -123,35 +123,30 @@ func loadSummaryRows(s *load.Summary) [][]string {
 }
 
 func loadLatencyTable(w io.Writer, s *load.Summary) error {
-	header := []string{"latency", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"}
+	header, rows := loadLatencyRows(s)
+	return Table(w, "Latency (HDR histogram, ±0.1%; min, mean, max exact)", header, rows, loadRightFrom(1, len(header)))
+}
+
+// loadLatencyRows is the latency table by outcome, for every renderer.
+func loadLatencyRows(s *load.Summary) (header []string, rows [][]string) {
+	// p90 is in the JSON; the table keeps to 100 columns with p99.9.
+	header = []string{"latency", "count", "min", "mean", "p50", "p95", "p99", "p99.9", "max"}
 	row := func(name string, l load.Latencies) []string {
 		if l.Count == 0 {
-			return []string{name, "0", "-", "-", "-", "-", "-", "-", "-", "-"}
+			return []string{name, "0", "-", "-", "-", "-", "-", "-", "-"}
 		}
-		return []string{name, loadCount(l.Count), loadDur(l.Min), loadDur(l.Mean), loadDur(l.P50), loadDur(l.P90), loadDur(l.P95), loadDur(l.P99), loadDur(l.P999), loadDur(l.Max)}
+		return []string{name, loadCount(l.Count), loadDur(l.Min), loadDur(l.Mean), loadDur(l.P50), loadDur(l.P95), loadDur(l.P99), loadDur(l.P999), loadDur(l.Max)}
 	}
-	rows := [][]string{
+	return header, [][]string{
 		row("successes", s.SuccessLatencies),
 		row("429s", s.RateLimitedLatencies),
 		row("failures", s.FailureLatencies),
 		row("all", s.Latencies),
 	}
-	return Table(w, "Latency (HDR histogram, ±0.1%; min, mean, max exact)", header, rows, loadRightFrom(1, len(header)))
 }
 
 func loadStatusTable(w io.Writer, s *load.Summary) error {
-	var rows [][]string
-	for _, code := range load.SortedKeys(s.StatusCodes) {
-		name := strconv.Itoa(code)
-		if code == 0 {
-			name = "0 (no answer)"
-		}
-		rows = append(rows, []string{"status " + name, loadCount(s.StatusCodes[code])})
-	}
-	for _, class := range load.SortedKeys(s.ErrorClasses) {
-		rows = append(rows, []string{"error: " + class, loadCount(s.ErrorClasses[class])})
-	}
-	if err := Table(w, "Status codes and error classes", []string{"outcome", "count"}, rows, loadRight2); err != nil {
+	if err := Table(w, "Status codes and error classes", []string{"outcome", "count"}, loadStatusRows(s), loadRight2); err != nil {
 		return err
 	}
 	if len(s.Errors) == 0 {
@@ -169,34 +164,27 @@ func loadStatusTable(w io.Writer, s *load.Summary) error {
 	return Table(w, "Distinct errors", []string{"message"}, msgs, nil)
 }
 
+// loadStatusRows counts each status code and error class.
+func loadStatusRows(s *load.Summary) [][]string {
+	var rows [][]string
+	for _, code := range load.SortedKeys(s.StatusCodes) {
+		rows = append(rows, []string{"status " + loadStatusName(code), loadCount(s.StatusCodes[code])})
+	}
+	for _, class := range load.SortedKeys(s.ErrorClasses) {
+		rows = append(rows, []string{"error: " + class, loadCount(s.ErrorClasses[class])})
+	}
+	return rows
+}
+
+func loadStatusName(code int) string {
+	if code == 0 {
+		return "0 (no answer)"
+	}
+	return strconv.Itoa(code)
+}
+
 func loadTokenTable(w io.Writer, s *load.Summary) error {
-	t := s.Tokens
-	header := []string{"tokens", "sum", "min", "mean", "p50", "p95", "p99", "p99.9", "max"}
-	dist := func(name string, sum string, st load.Stats, f func(int64) string) []string {
-		if st.Count == 0 {
-			return []string{name, sum, "-", "-", "-", "-", "-", "-", "-"}
-		}
-		return []string{name, sum, f(st.Min), strconv.FormatFloat(st.Mean, 'f', 1, 64), f(st.P50), f(st.P95), f(st.P99), f(st.P999), f(st.Max)}
-	}
-	count := func(v int64) string { return strconv.FormatInt(v, 10) }
-	ms := func(us int64) string { return strconv.FormatFloat(float64(us)/1000, 'f', 2, 64) }
-	perTok := dist("ms per output token", "", t.PerOutputToken, ms)
-	if t.PerOutputToken.Count > 0 {
-		perTok[3] = strconv.FormatFloat(t.PerOutputToken.Mean/1000, 'f', 2, 64)
-	}
-	rows := [][]string{dist("prompt per call", count(t.Prompt), t.PromptPerCall, count)}
-	if t.RequestedPromptPerCall.Count > 0 {
-		rows = append(rows, dist("  requested prompt", "", t.RequestedPromptPerCall, count))
-	}
-	rows = append(rows, dist("completion per call", count(t.Completion), t.CompletionPerCall, count))
-	if t.RequestedMaxPerCall.Count > 0 {
-		rows = append(rows, dist("  requested max_tokens", "", t.RequestedMaxPerCall, count))
-	}
-	rows = append(rows, [][]string{
-		perTok,
-		{"total", count(t.Total), "", "", "", "", "", "", ""},
-		{"output tokens/s", strconv.FormatFloat(t.OutputPerSecond, 'f', 1, 64), "", "", "", "", "", "", ""},
-	}...)
+	header, rows := loadTokenRows(s)
 	if err := Table(w, "Tokens", header, rows, loadRightFrom(1, len(header))); err != nil {
 		return err
 	}
@@ -211,7 +199,45 @@ func loadTokenTable(w io.Writer, s *load.Summary) error {
 	return Table(w, "Finish reasons", []string{"finish_reason", "count"}, reasons, loadRight2)
 }
 
+// loadTokenRows is the tokens table: per-call distributions, requested
+// against served lengths, totals.
+func loadTokenRows(s *load.Summary) (header []string, rows [][]string) {
+	t := s.Tokens
+	header = []string{"tokens", "sum", "min", "mean", "p50", "p95", "p99", "p99.9", "max"}
+	dist := func(name string, sum string, st load.Stats, f func(int64) string) []string {
+		if st.Count == 0 {
+			return []string{name, sum, "-", "-", "-", "-", "-", "-", "-"}
+		}
+		return []string{name, sum, f(st.Min), strconv.FormatFloat(st.Mean, 'f', 1, 64), f(st.P50), f(st.P95), f(st.P99), f(st.P999), f(st.Max)}
+	}
+	count := func(v int64) string { return strconv.FormatInt(v, 10) }
+	ms := func(us int64) string { return strconv.FormatFloat(float64(us)/1000, 'f', 2, 64) }
+	perTok := dist("ms per output token", "", t.PerOutputToken, ms)
+	if t.PerOutputToken.Count > 0 {
+		perTok[3] = strconv.FormatFloat(t.PerOutputToken.Mean/1000, 'f', 2, 64)
+	}
+	rows = [][]string{dist("prompt per call", count(t.Prompt), t.PromptPerCall, count)}
+	if t.RequestedPromptPerCall.Count > 0 {
+		rows = append(rows, dist("  requested prompt", "", t.RequestedPromptPerCall, count))
+	}
+	rows = append(rows, dist("completion per call", count(t.Completion), t.CompletionPerCall, count))
+	if t.RequestedMaxPerCall.Count > 0 {
+		rows = append(rows, dist("  requested max_tokens", "", t.RequestedMaxPerCall, count))
+	}
+	rows = append(rows, [][]string{
+		perTok,
+		{"total", count(t.Total), "", "", "", "", "", "", ""},
+		{"output tokens/s", strconv.FormatFloat(t.OutputPerSecond, 'f', 1, 64), "", "", "", "", "", "", ""},
+	}...)
+	return header, rows
+}
+
 func loadConformanceTable(w io.Writer, s *load.Summary) error {
+	return Table(w, "Conformance under load (CHAT clauses, sampled)", []string{"figure", "value"}, loadConformanceRows(s), nil)
+}
+
+// loadConformanceRows is what the sampled reply checks found.
+func loadConformanceRows(s *load.Summary) [][]string {
 	c := s.Conformance
 	rows := [][]string{
 		{"replies checked", fmt.Sprintf("%d (1 in %d successes)", c.Sampled, c.Every)},
@@ -223,18 +249,30 @@ func loadConformanceTable(w io.Writer, s *load.Summary) error {
 	for _, v := range c.Examples {
 		rows = append(rows, []string{"e.g. " + v.Clause, v.Detail})
 	}
-	return Table(w, "Conformance under load (CHAT clauses, sampled)", []string{"figure", "value"}, rows, nil)
+	return rows
 }
 
+var loadKeyHeader = []string{"key", "requests", "successes", "429s"}
+
 func loadKeyTable(w io.Writer, s *load.Summary) error {
+	return Table(w, "Keys", loadKeyHeader, loadKeyRows(s), loadRightFrom(1, 4))
+}
+
+func loadKeyRows(s *load.Summary) [][]string {
 	var rows [][]string
 	for _, k := range s.Keys {
 		rows = append(rows, []string{k.Key, loadCount(k.Requests), loadCount(k.Successes), loadCount(k.RateLimited)})
 	}
-	return Table(w, "Keys", []string{"key", "requests", "successes", "429s"}, rows, loadRightFrom(1, 4))
+	return rows
 }
 
+var loadThresholdHeader = []string{"threshold", "observed", "verdict"}
+
 func loadThresholdTable(w io.Writer, ts []load.ThresholdResult) error {
+	return Table(w, "Thresholds", loadThresholdHeader, loadThresholdRows(ts), nil)
+}
+
+func loadThresholdRows(ts []load.ThresholdResult) [][]string {
 	var rows [][]string
 	for _, t := range ts {
 		verdict := "PASS"
@@ -243,7 +281,7 @@ func loadThresholdTable(w io.Writer, ts []load.ThresholdResult) error {
 		}
 		rows = append(rows, []string{t.Expr, t.ObservedString(), verdict})
 	}
-	return Table(w, "Thresholds", []string{"threshold", "observed", "verdict"}, rows, nil)
+	return rows
 }
 
 // LoadProgressLine is the live status line: elapsed/total, rate, success,
