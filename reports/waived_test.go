@@ -31,6 +31,7 @@ func TestEveryRendererShowsWaived(t *testing.T) {
 		"table":    {"│ ROUTE-2  │ MUST   │ WAIVED ", "WAIVED ROUTE-2 (MUST)", "waived (was FAIL) until 2026-04-01, owner platform: gateway alias pending, ticket GW-7 [w.yaml:2]", "EXPIRED RATE-4 (w.yaml:6): expired on 2026-03-01", "STALE ROUTE-1 (w.yaml:10): matches no failure: ROUTE-1 is PASS"},
 		"markdown": {"| ROUTE-2 | MUST | 🔕 WAIVED |", "### 🔕 WAIVED ROUTE-2 (MUST)", "waived (was FAIL) until 2026-04-01", "- EXPIRED RATE-4", "- STALE ROUTE-1"},
 		"json":     {`"verdict": "WAIVED"`, `"was": "FAIL"`, `"state": "expired"`, `"state": "stale"`, `"WAIVED": 1`, `"waived": true`},
+		"html":     {"WAIVED", "Waiver: STALE ROUTE-1", "waived (was FAIL) until 2026-04-01, owner platform"},
 		"junit":    {`<skipped message="WAIVED waived (was FAIL) until 2026-04-01, owner platform: gateway alias pending, ticket GW-7 [w.yaml:2]; POST https://gw`},
 	}
 	for name, write := range renderers {
