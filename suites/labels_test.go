@@ -3,17 +3,12 @@ package suites
 import (
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // The labels the --label-filter error and --list name are the ones the specs
 // carry.
 func TestLabelHelpNamesEveryLabelInUse(t *testing.T) {
-	cfg := Config{Root: target.MustParseBaseURL("http://127.0.0.1:9/ai"), Keys: Keys{API: "cai_0123456789"},
-		Limit: target.Limit{N: 60, Window: time.Minute}}
-	plan, err := Prepare(cfg)
+	plan, err := Prepare(planConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,7 @@ import (
 // bursts it judges; a rerun elsewhere is just the spec. The focus selects
 // exactly the specs named.
 func TestRerunSelectsTheSpecsAndWhatTheyNeed(t *testing.T) {
-	cfg := Config{Root: target.MustParseBaseURL("http://127.0.0.1:9/ai"), Keys: Keys{API: "cai_0123456789"},
-		Limit: target.Limit{N: 60, Window: time.Minute}}
+	cfg := planConfig()
 	full, err := Prepare(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -64,4 +63,10 @@ func TestRerunSelectsTheSpecsAndWhatTheyNeed(t *testing.T) {
 	if !slices.Equal(ran, want) {
 		t.Errorf("the focus selects %v, want %v", ran, want)
 	}
+}
+
+// planConfig is a run that Prepare can plan: nothing is sent.
+func planConfig() Config {
+	return Config{Root: target.MustParseBaseURL("http://127.0.0.1:9/ai"), Keys: Keys{API: "cai_0123456789"},
+		Limit: target.Limit{N: 60, Window: time.Minute}}
 }
