@@ -70,6 +70,10 @@ func (f *checkFlags) define(fs *FlagSet) {
 
 // run checks the target the flags name.
 func (f *checkFlags) run(env Env, fs *FlagSet) error {
+	stdout := env.Stdout // where a report path of "-" goes
+	if anyStdout(f.jsonPath, f.junit, f.markdown, f.html) {
+		env.Stdout = env.Stderr // the human report steps aside: the file pipes clean
+	}
 	if err := checkWritable(f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		return Usagef("check: %v", err)
 	}
@@ -162,7 +166,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
 		// No table of identical ERROR rows: one line, and the files for CI.
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
-		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
+		if err := reports.WriteFiles(conf, stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		}
 		appendStepSummary(env, f.noStepSummary, func(w io.Writer) error { return reports.WriteMarkdown(w, conf) })
@@ -175,7 +179,7 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		return err
 	}
 	appendStepSummary(env, f.noStepSummary, func(w io.Writer) error { return reports.WriteMarkdown(w, conf) })
-	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
+	if err := reports.WriteFiles(conf, stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		return &ExitError{Code: ExitErrors}
 	}

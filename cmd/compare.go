@@ -55,15 +55,19 @@ func (f *compareFlags) run(env Env, args []string) error {
 	if err != nil {
 		return Usagef("compare: %v", err)
 	}
+	stdout := env.Stdout // where a report path of "-" goes
+	if anyStdout(f.jsonPath, f.markdown) {
+		env.Stdout = env.Stderr // the table steps aside: the file pipes clean
+	}
 	if err := reports.WriteCompare(env.Stdout, res); err != nil {
 		return err
 	}
 	var writeErr error
 	if f.jsonPath != "" {
-		writeErr = reports.WriteFile(f.jsonPath, env.Stdout, "comparison", func(w io.Writer) error { return reports.WriteCompareJSON(w, res) })
+		writeErr = reports.WriteFile(f.jsonPath, stdout, "comparison", func(w io.Writer) error { return reports.WriteCompareJSON(w, res) })
 	}
 	if f.markdown != "" {
-		if err := reports.WriteFile(f.markdown, env.Stdout, "comparison", func(w io.Writer) error { return reports.WriteCompareMarkdown(w, res) }); err != nil && writeErr == nil {
+		if err := reports.WriteFile(f.markdown, stdout, "comparison", func(w io.Writer) error { return reports.WriteCompareMarkdown(w, res) }); err != nil && writeErr == nil {
 			writeErr = err
 		}
 	}

@@ -45,6 +45,9 @@ func TestCompareExitCodesAndStepSummary(t *testing.T) {
 	if !strings.HasPrefix(string(got), "## an earlier step\n## ❌ carpathian-conform compare: REGRESSED") {
 		t.Errorf("step summary: %q", got)
 	}
+	if code, stdout, stderr := runCommand("compare", old, new, "--json", "-", "--no-step-summary"); code != ExitViolation || !json.Valid([]byte(stdout)) || !strings.Contains(stderr, "REGRESSED") {
+		t.Errorf("--json -: exit %d, stdout must be the JSON alone (the table on stderr):\n%s", code, stdout)
+	}
 	if code, _, _ := runCommand("compare", old, old, "--no-step-summary"); code != ExitOK {
 		t.Errorf("no change: exit %d", code)
 	}
