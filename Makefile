@@ -4,7 +4,7 @@ BIN     := bin/carpathian-conform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/carpathian-ai/carpathian-conform/cmd.Version=$(VERSION)
 
-.PHONY: run test build install bench lint fuzz clean
+.PHONY: run test build install image bench lint fuzz clean
 
 run: build ## conformance run against the embedded reference server
 	./$(BIN)
@@ -14,6 +14,13 @@ build:
 
 install: ## carpathian-conform into $(go env GOBIN), else $(go env GOPATH)/bin, with the version stamp
 	$(GO) install -trimpath -ldflags "$(LDFLAGS)" ./cmd/carpathian-conform
+
+IMAGE := bin/carpathian-conform.oci.tar
+
+image: ## the container image as an OCI archive, built without a container engine (deploy/image)
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/linux/carpathian-conform ./cmd/carpathian-conform
+	$(GO) run ./deploy/image/mkimage -binary bin/linux/carpathian-conform -version $(VERSION) \
+		-arch $$($(GO) env GOARCH) -ref carpathian-conform:$(VERSION) -o $(IMAGE)
 
 MATRIX := out/mutation-matrix.txt
 

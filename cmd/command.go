@@ -77,6 +77,7 @@ func subcommands(env Env) []command {
 		loadCommand(env),
 		ratelimitCommand(env),
 		capacityCommand(env),
+		reportCommand(env),
 		compareCommand(env),
 		{name: "version", summary: "print the version", help: "carpathian-conform version: print the version",
 			run: func(*FlagSet, []string) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},

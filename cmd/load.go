@@ -31,6 +31,7 @@ type loadFlags struct {
 	maxWorkers                     uint64
 	jsonPath, outputPath, htmlPath string
 	sampleEvery                    int
+	sharding                       shardFlags
 	hist                           string
 }
 
@@ -57,6 +58,7 @@ func (f *loadFlags) define(fs *FlagSet) {
 	fs.OutputVar(&f.outputPath, "output", "write every result in vegeta's binary format to `FILE` (vegeta report/plot read it)")
 	fs.OutputVar(&f.htmlPath, "html", "write a self-contained HTML report to `FILE`: summary, thresholds, latency, status codes, error classes and tokens over time, latency distribution")
 	fs.IntVar(&f.sampleEvery, "sample-every", load.DefaultSampleEvery, "check one successful chat reply in N against the CHAT clauses (0: none)")
+	f.sharding.define(fs)
 	fs.StringVar(&f.hist, "hist", "", "print a latency histogram of every call over these `BUCKETS`, e.g. 0,10ms,50ms,100ms,1s (as vegeta report -type=hist)")
 }
 
@@ -70,10 +72,18 @@ func loadCommand(env Env) command {
 
 // run makes the load run the flags describe.
 func (f *loadFlags) run(env Env, fs *FlagSet) error {
-	plan, err := f.plan(fs)
+	shard, err := f.sharding.parse()
 	if err != nil {
 		return Usagef("load: %v", err)
 	}
+	plan, err := f.plan(fs)
+	if err == nil {
+		err = shard.apply(plan, f.seed)
+	}
+	if err != nil {
+		return Usagef("load: %v", err)
+	}
+	shard.rename(&f.jsonPath, &f.outputPath, &f.htmlPath)
 	thresholds, err := load.ParseThresholds(f.thresholds)
 	if err != nil {
 		return Usagef("load: %v", err)
@@ -131,6 +141,9 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 		}))
 	}
 
+	if err := shard.waitStart(env, plan); err != nil {
+		return err
+	}
 	res, runErr := load.Run(env.Ctx, *plan, opts...)
 	if res == nil {
 		return Usagef("load: %v", runErr)
@@ -148,6 +161,9 @@ func (f *loadFlags) run(env Env, fs *FlagSet) error {
 		if err := hist.WriteText(env.Stdout); err != nil {
 			return err
 		}
+	}
+	if err := shard.writeMeta(env, f.outputPath, res); err != nil && runErr == nil {
+		runErr = err
 	}
 	if f.jsonPath != "" {
 		if err := reports.WriteLoadJSONFile(f.jsonPath, env.Stdout, reports.NewLoadJSON(run, Version)); err != nil && runErr == nil {

@@ -50,6 +50,17 @@ const (
 	ClassNotModelsList = "not a models list"
 )
 
+// read takes one result as a run sees it (and `report` again from a
+// results file): the key and body call seq used, what that body asked for,
+// the outcome judged. body is -1 for models.
+func (h *Hit) read(res *vegeta.Result, key, body int, requested []Requested) {
+	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
+	if body >= 0 && body < len(requested) {
+		h.Requested = requested[body]
+	}
+	h.Classify(body < 0)
+}
+
 // Classify fills the outcome and error class of a hit: every answer with a
 // success status is judged, chat by judge.ReadCompletion (the one definition
 // of a served chat call), models by judge.CheckModelsList.

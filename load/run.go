@@ -299,11 +299,7 @@ func (r *runner) add(res *vegeta.Result, started time.Time) {
 		res.BytesOut = uint64(len(r.plan.Bodies[body])) // the body callTransport sent
 	}
 	h := &r.hit
-	*h = Hit{Result: res, KeyIndex: key, BodyIndex: body}
-	if body >= 0 && body < len(r.plan.Requested) {
-		h.Requested = r.plan.Requested[body]
-	}
-	h.Classify(body < 0)
+	h.read(res, key, body, r.plan.Requested)
 	var request []byte
 	if body >= 0 {
 		request = r.plan.Bodies[body]

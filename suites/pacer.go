@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
+	"github.com/carpathian-ai/carpathian-conform/load"
 )
 
 // Pacer keeps the tool under the target's declared limit: never more than
@@ -33,7 +34,7 @@ func WithPacerClock(now func() time.Time, sleep func(context.Context, time.Durat
 
 // NewPacer paces calls for the limit.
 func NewPacer(limit target.Limit, opts ...PacerOption) *Pacer {
-	p := &Pacer{limit: limit, cap: PaceCap(limit.N), window: PaceWindow(limit.Window), now: time.Now, sleep: sleepCtx}
+	p := &Pacer{limit: limit, cap: PaceCap(limit.N), window: PaceWindow(limit.Window), now: time.Now, sleep: load.Sleep}
 	for _, o := range opts {
 		o(p)
 	}
@@ -117,15 +118,4 @@ func (p *Pacer) QuietDelay() time.Duration {
 		return p.window // no call of ours yet: the key may still have been busy
 	}
 	return p.calls[n-1].Add(p.window).Sub(p.now())
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

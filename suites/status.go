@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/load"
 )
 
 // status is what the run is doing, for the live status line on a terminal:
@@ -96,7 +98,7 @@ func (s *status) sleep(ctx context.Context, d time.Duration, what string) error 
 	}
 	s.waiting(what, d)
 	defer s.waited()
-	return sleepCtx(ctx, d)
+	return load.Sleep(ctx, d)
 }
 
 // line is the status line at now.
