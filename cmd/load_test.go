@@ -78,17 +78,25 @@ func TestLoadPassingThresholdsExit0(t *testing.T) {
 func TestLoadUsageErrorsSendNothing(t *testing.T) {
 	base, key, calls := countingServer(t)
 	cases := map[string][]string{
-		"unknown threshold":   {"--threshold", "p98<2s"},
-		"malformed threshold": {"--threshold", "p99 below 2s"},
-		"bad abort":           {"--abort-on", "p99>1s for 10s"},
-		"over max-calls":      {"--rate", "100/s", "--duration", "2s", "--max-calls", "50"},
-		"over token budget":   {"--rate", "10/s", "--duration", "1s", "--max-tokens", "100", "--max-tokens-budget", "500"},
-		"unbounded tokens":    {"--max-tokens", "0"},
-		"bad path":            {"--path", "/v2/chat"},
-		"conflicting profile": {"--steps", "5/s@1s", "--rate", "2/s"},
-		"bad arrivals":        {"--arrivals", "bursty"},
-		"unwritable output":   {"--output", "/nonexistent-dir/x.bin"},
-		"missing prompts":     {"--prompts-file", "/nonexistent-file"},
+		"unknown threshold":          {"--threshold", "p98<2s"},
+		"malformed threshold":        {"--threshold", "p99 below 2s"},
+		"bad abort":                  {"--abort-on", "p99>1s for 10s"},
+		"over max-calls":             {"--rate", "100/s", "--duration", "2s", "--max-calls", "50"},
+		"over token budget":          {"--rate", "10/s", "--duration", "1s", "--max-tokens", "100", "--max-tokens-budget", "500"},
+		"unbounded tokens":           {"--max-tokens", "0"},
+		"bad path":                   {"--path", "/v2/chat"},
+		"conflicting profile":        {"--steps", "5/s@1s", "--rate", "2/s"},
+		"bad arrivals":               {"--arrivals", "bursty"},
+		"unwritable output":          {"--output", "/nonexistent-dir/x.bin"},
+		"missing prompts":            {"--prompts-file", "/nonexistent-file"},
+		"bad prompt tokens":          {"--prompt-tokens", "gamma:5,1"},
+		"prompt-tokens and --prompt": {"--prompt-tokens", "50", "--prompt", "hi"},
+		"bad max tokens":             {"--max-tokens", "normal:16"},
+		"bad header":                 {"--header", "no colon"},
+		"authorization header":       {"--header", "Authorization: Bearer x"},
+		"missing CA file":            {"--ca-cert", "/nonexistent-ca.pem"},
+		"bad hist":                   {"--hist", "10ms,5ms"},
+		"unknown p99.8":              {"--threshold", "p99.8<2s"},
 	}
 	for name, extra := range cases {
 		args := append([]string{"--base-url", base, "--api-key", key, "--duration", "200ms"}, extra...)
@@ -159,5 +167,70 @@ func TestLoadPreflight(t *testing.T) {
 	code, out, errOut := runCommandCtx(context.Background(), "load", "--base-url", closed+"/ai/v1", "--api-key", "cai_00000000000000000000000000000000", "--duration", "5s")
 	if code != ExitErrors || !strings.Contains(errOut, "did not answer") || strings.Contains(out, "successes") {
 		t.Errorf("an unreachable target: exit %d, stderr %q, stdout %q; want 3 before any run", code, errOut, out)
+	}
+}
+
+// --header reaches the target on every call (the preflight included) and is
+// never printed; --prompt-tokens sends that many words; --hist and p99.9
+// show in the report.
+func TestLoadHeadersSyntheticPromptsAndHist(t *testing.T) {
+	srv, err := fixtures.New(fixtures.WithRateLimit(target.Limit{N: 1 << 30, Window: time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withHeader, without atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Gateway") == "secret-staging-token" {
+			withHeader.Add(1)
+		} else {
+			without.Add(1)
+		}
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	jsonPath := filepath.Join(t.TempDir(), "s.json")
+	code, out, errOut := runCommandCtx(context.Background(), "load", "--base-url", hs.URL+"/ai/v1", "--api-key", srv.Keys().Valid,
+		"--rate", "50/s", "--duration", "400ms", "--header", "X-Gateway: secret-staging-token", "--prompt-tokens", "uniform:30,10",
+		"--max-tokens", "normal:20,5", "--hist", "0,1ms,10ms,100ms", "--threshold", "p99.9<10s", "--json", jsonPath)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if withHeader.Load() < 2 || without.Load() != 0 {
+		t.Errorf("%d calls with the header, %d without", withHeader.Load(), without.Load())
+	}
+	if strings.Contains(out+errOut, "secret-staging-token") {
+		t.Error("the header's value was printed")
+	}
+	for _, want := range []string{"requested prompt", "requested max_tokens", "p99.9", "Bucket", "[10ms,", "+Inf]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	var doc struct {
+		Tokens struct {
+			Prompt    struct{ Mean float64 } `json:"prompt_per_call"`
+			Requested struct{ Mean float64 } `json:"requested_prompt_per_call"`
+		}
+	}
+	b, _ := os.ReadFile(jsonPath)
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Tokens.Prompt.Mean < 20 || doc.Tokens.Prompt.Mean != doc.Tokens.Requested.Mean {
+		t.Errorf("served prompt mean %v, requested %v (%v)", doc.Tokens.Prompt.Mean, doc.Tokens.Requested.Mean, err)
+	}
+}
+
+// Every command that sends takes the connection flags, and refuses bad ones
+// with one line and exit 2 before sending.
+func TestConnectionFlagsOnEveryCommand(t *testing.T) {
+	for _, command := range []string{"check", "load", "ratelimit", "capacity"} {
+		args := []string{"--base-url", "http://127.0.0.1:1/ai/v1", "--api-key", "cai_unusedkey0001"}
+		if command == "capacity" {
+			args = append(args, "--slo", "p99.9<2s,not_completions==0")
+		}
+		for _, bad := range [][]string{{"--header", "X-Bad"}, {"--ca-cert", "/nonexistent-ca.pem"}} {
+			code, _, errOut := runCommandCtx(context.Background(), command, append(args, bad...)...)
+			if code != ExitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("%s %v: exit %d, stderr %q; want 2 and one line", command, bad, code, errOut)
+			}
+		}
 	}
 }

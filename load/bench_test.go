@@ -294,7 +294,9 @@ func BenchmarkOpenLoop(b *testing.B) {
 				b.ReportMetric(float64(o.Max100ms)/expected, "ours-peak100ms-x")
 				b.ReportMetric(float64(v.Max100ms)/expected, "vegeta-peak100ms-x")
 				var tb strings.Builder
-				fmt.Fprintf(&tb, "open loop, chat, %d/s for %s, same target, one after the other:\n", rate, openLoopDuration)
+				loadavg, _ := os.ReadFile("/proc/loadavg")
+				fmt.Fprintf(&tb, "open loop, chat, %d/s for %s, same target, one after the other (load average %s):\n",
+					rate, openLoopDuration, strings.Join(strings.Fields(string(loadavg))[:min(3, len(strings.Fields(string(loadavg))))], " "))
 				fmt.Fprintf(&tb, "| tool | requests | achieved rate | CPU µs/req | peak RSS MB | max per 100 ms |\n|---|---|---|---|---|---|\n")
 				for _, row := range []struct {
 					name string

@@ -29,10 +29,11 @@
 // a stall (vegeta issue #620). A run that fell behind (a stalled machine,
 // every worker busy) sends its overdue slots at CatchUp (1.08) times the rate
 // until it is back on schedule, so every slot is offered and no 100 ms holds
-// more than about 1.08× its share; a slot more than the tolerance (1 s)
-// behind is dropped and counted in Summary.Missed. An open loop ends when
-// its last slot is sent; a closed loop (Closed) keeps exactly its InFlight
-// calls running for its duration.
+// more than about 1.08× its share (counted when vegeta's workers take each
+// send's timestamp, which a starved machine may delay); a slot more than the
+// tolerance (1 s) behind is dropped and counted in Summary.Missed. An open
+// loop ends when its last slot is sent; a closed loop (Closed) keeps exactly
+// its InFlight calls running for its duration.
 //
 // Streaming. Each result goes, as it arrives and from one goroutine, into the
 // metrics (fixed memory) and to every Sink; nothing is kept per call, so a

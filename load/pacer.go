@@ -37,6 +37,7 @@ type Pacer struct {
 	next      func() (time.Duration, bool) // the slots' due times, in order
 	rate      func(time.Duration) float64
 	closed    bool
+	poisson   bool // arrivals cluster by design: only overdue slots are held to the window
 	tolerance time.Duration
 	maxCalls  uint64
 
@@ -47,8 +48,11 @@ type Pacer struct {
 	// behind sends an overdue slot only while they number fewer than
 	// CatchUp times the window's share.
 	recent []time.Duration
-	missed atomic.Uint64
-	late   atomic.Uint64
+	// started counts hits whose workers have taken their timestamp (nil:
+	// as soon as sent).
+	started func() uint64
+	missed  atomic.Uint64
+	late    atomic.Uint64
 }
 
 var _ vegeta.Pacer = (*Pacer)(nil)
@@ -80,6 +84,7 @@ func newPacer(opts []PacerOption) *Pacer {
 func (o open) NewPacer(opts ...PacerOption) *Pacer {
 	p := newPacer(opts)
 	p.rate = func(e time.Duration) float64 { return float64(o.RateAt(e)) }
+	p.poisson = o.poisson
 	var x float64
 	var rng *rand.Rand
 	if o.poisson {
@@ -114,14 +119,13 @@ func (c closed) NewPacer(opts ...PacerOption) *Pacer {
 // hit, so hits moving on means the waiting slot went out, just now.
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if hits > p.hits {
-		p.hits = hits
-		if p.have && elapsed-p.due > lateAfter {
-			p.late.Add(1) // sent, but behind its slot
-		}
-		p.have = false
 		if !p.closed {
-			p.recent = append(p.recent, elapsed)
+			for range hits - p.hits {
+				p.recent = append(p.recent, elapsed)
+			}
 		}
+		p.hits = hits
+		p.have = false
 	}
 	if p.maxCalls > 0 && hits >= p.maxCalls {
 		return 0, true
@@ -144,21 +148,41 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 			return 0, true
 		}
 	}
-	if wait := p.due - elapsed; wait > 0 {
-		return wait, false
+	if p.poisson && p.due > elapsed {
+		return p.due - elapsed, false // on time: Poisson's own clusters stand
 	}
-	return p.catchUpWait(elapsed), false
+	// The slot goes at its time, or later if the last 100 ms already hold
+	// CatchUp times their share (a run catching up).
+	at := max(p.due, p.windowFreeAt(elapsed))
+	if at > elapsed {
+		return at - elapsed, false
+	}
+	if p.started != nil && p.started() < hits {
+		// Due now, but a worker has yet to stamp its send: wait for it, so
+		// that the window counts sends when their results say they left (a
+		// starved machine would otherwise stamp a window's sends in a clump).
+		return stampWait, false
+	}
+	if elapsed-p.due > lateAfter {
+		p.late.Add(1) // sent now, behind its slot
+	}
+	return 0, false
 }
+
+// stampWait is how long a due slot waits for the previous send's worker.
+const stampWait = 50 * time.Microsecond
+
+// withStarted tells the pacer how many hits have taken their timestamp.
+func withStarted(f func() uint64) PacerOption { return func(p *Pacer) { p.started = f } }
 
 // catchUpWindow is the span over which a run catching up is held to
 // CatchUp times its rate.
 const catchUpWindow = 100 * time.Millisecond
 
-// catchUpWait is how long an overdue slot waits so that no catchUpWindow
-// holds more than CatchUp times its share of sends (at least one): however
-// late the machine wakes the sender, it sends what the bound allows at once,
-// and never a burst beyond it.
-func (p *Pacer) catchUpWait(elapsed time.Duration) time.Duration {
+// windowFreeAt is the earliest time a send keeps every catchUpWindow to
+// CatchUp times its share of sends (at least one more); 0 when a send may
+// go now.
+func (p *Pacer) windowFreeAt(elapsed time.Duration) time.Duration {
 	i := 0
 	for i < len(p.recent) && p.recent[i] <= elapsed-catchUpWindow {
 		i++
@@ -166,11 +190,14 @@ func (p *Pacer) catchUpWait(elapsed time.Duration) time.Duration {
 	if i > 0 {
 		p.recent = append(p.recent[:0], p.recent[i:]...)
 	}
-	limit := max(1, int(p.rate(p.due)*CatchUp*catchUpWindow.Seconds()))
+	// At least one more than the window's share, so that a low rate can
+	// catch up at all.
+	share := p.rate(p.due) * catchUpWindow.Seconds()
+	limit := max(int(share*CatchUp), int(share)+1)
 	if len(p.recent) < limit {
 		return 0
 	}
-	return p.recent[len(p.recent)-limit] + catchUpWindow - elapsed
+	return p.recent[len(p.recent)-limit] + catchUpWindow
 }
 
 // Rate implements vegeta.Pacer: the profile's offered rate at elapsed.
@@ -179,7 +206,7 @@ func (p *Pacer) Rate(elapsed time.Duration) float64 { return p.rate(elapsed) }
 // PacerStats counts the slots a pacer did not send on time.
 type PacerStats struct {
 	Missed uint64 // slots dropped: the run was more than the tolerance behind
-	Late   uint64 // calls sent more than 5 ms after their slot
+	Late   uint64 // calls the pacer let go more than 5 ms after their slot
 }
 
 // Stats reads the counters; safe while the run goes on.

@@ -88,8 +88,8 @@ func TestPacerNeverBurstsAfterStall(t *testing.T) {
 	if st.Missed < 29 || st.Missed > 31 {
 		t.Errorf("missed %d slots in a 300 ms stall at 100/s, want about 30", st.Missed)
 	}
-	if st.Late < 1 || st.Late > 2 {
-		t.Errorf("late sends = %d, want the call held up by the stall and at most the next, which waits for the bucket", st.Late)
+	if st.Late > 2 {
+		t.Errorf("late sends = %d, want at most 2: slots within the tolerance after the stall", st.Late)
 	}
 	if total := uint64(len(ours)) + st.Missed; total < 199 || total > 201 {
 		t.Errorf("sent+missed = %d, want the 200 slots of the profile", total)

@@ -156,7 +156,7 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	}
 	hc.Transport = newCallTransport(hc.Transport, plan)
 	r.hc = &hc
-	r.pacer = plan.Profile.NewPacer(append([]PacerOption{WithMaxCalls(plan.MaxCalls)}, cfg.pacerOpts...)...)
+	r.pacer = plan.Profile.NewPacer(append([]PacerOption{WithMaxCalls(plan.MaxCalls), withStarted(r.sent.Load)}, cfg.pacerOpts...)...)
 	return r
 }
 

@@ -142,7 +142,7 @@ func (m *measure) Close() error { return nil }
 func (m *measure) step(rate load.Rate, whole *load.Summary) *Step {
 	s := &Step{Rate: rate, Duration: m.duration, Warmup: m.warmup,
 		Measured: m.metrics.Summary(), RateLimited: m.rateLimited,
-		Calls: whole.Requests, Slots: whole.Slots, Missed: whole.Missed, Tokens: whole.Tokens.Total,
+		Calls: whole.Requests, Slots: whole.Slots, Missed: whole.Missed, Late: whole.Late, Tokens: whole.Tokens.Total,
 		NoAnswer:    whole.Requests > 0 && whole.StatusCodes[0] == whole.Requests,
 		Interrupted: whole.Interrupted}
 	s.Measured.Profile = fmt.Sprintf("%s for %s, first %s left out", rate, m.duration, m.warmup)

@@ -233,6 +233,8 @@ func TestJudge(t *testing.T) {
 		{"1.5 calls short at a low rate", func(s *Step) { s.Rate, s.Achieved = 1, 6.5/8 }, true, ""},
 		{"two calls short at a low rate", func(s *Step) { s.Rate, s.Achieved = 1, 6.0/8 }, false, "did not keep up"},
 		{"missed slots", func(s *Step) { s.Missed = 20 }, false, "slots missed"},
+		{"late sends alone", func(s *Step) { s.Late = 20 }, true, ""},
+		{"short with late sends: the tool's machine", func(s *Step) { s.Achieved, s.Late = 90, 20 }, false, "the machine running the tool may have fallen behind"},
 		{"429s dominate", func(s *Step) { s.RateLimited = 300; s.Achieved = 72 }, false, "rate-limited"},
 		{"few 429s accounted apart", func(s *Step) { s.RateLimited = 80; s.Achieved = 91 }, true, ""},
 		{"few 429s and short", func(s *Step) { s.RateLimited = 80; s.Achieved = 85 }, false, "did not keep up"},

@@ -54,6 +54,7 @@ type Step struct {
 
 	// The whole step, warm-up included.
 	Calls, Slots, Missed uint64
+	Late                 uint64 // calls sent more than 5 ms behind their slots
 	Tokens               int64
 	NoAnswer             bool // not one call got an HTTP answer
 	Interrupted          bool // cut short (Ctrl-C): not judged
@@ -128,8 +129,14 @@ func (s *Step) judge(slo SLO) {
 	if s.AchievedWindow <= 0 {
 		s.Reasons = append(s.Reasons, "no successful answer came back")
 	} else if short, allowed := s.Shortfall(); short > allowed {
-		s.Reasons = append(s.Reasons, fmt.Sprintf("served %.2f/s of the %.2f/s expected: %.1f calls short, more than the %.2f allowed: the target did not keep up",
-			s.Achieved, s.Expected(), short, allowed))
+		who := "the target did not keep up"
+		if s.Slots > 0 && float64(s.Late) > MaxMissedShare*float64(s.Slots) {
+			// Late sends are caught up after their time: the shortfall may
+			// be the tool's.
+			who = fmt.Sprintf("but %d of %d calls went out more than 5 ms behind their slots, so the machine running the tool may have fallen behind, not the target", s.Late, s.Slots)
+		}
+		s.Reasons = append(s.Reasons, fmt.Sprintf("served %.2f/s of the %.2f/s expected: %.1f calls short, more than the %.2f allowed: %s",
+			s.Achieved, s.Expected(), short, allowed, who))
 	}
 	if s.Slots > 0 && float64(s.Missed) > MaxMissedShare*float64(s.Slots) {
 		s.Reasons = append(s.Reasons, fmt.Sprintf("%d of %d slots missed: every worker was busy, so the rate was not offered", s.Missed, s.Slots))
