@@ -122,8 +122,14 @@ func TestCapacityFlagsRateLimitedSteps(t *testing.T) {
 	}
 }
 
+// The embedded server's report. Its one step is judged on the wall clock,
+// so it is set for a loaded machine: at 3/s the served rule's slack (1.5
+// calls) absorbs 500 ms of answers held up at the step's end, and the 1 s
+// warm-up's answers fill in for a start held up as long; the 100 ms calls
+// are far inside the SLO. (The rule itself is proved in load/capacity.)
 func TestCapacityEmbeddedServer(t *testing.T) {
-	code, out, errOut := runCommand("capacity", append(oneStep, "--slo", "p95<1s,success>=99%")...)
+	code, out, errOut := runCommand("capacity", "--start-rate", "3/s", "--max-rate", "3/s", "--step-duration", "3s", "--warmup", "1s",
+		"--slo", "p95<1s,success>=99%")
 	if code != ExitOK {
 		t.Fatalf("exit %d; stderr %q\n%s", code, errOut, out)
 	}
@@ -136,7 +142,7 @@ func TestCapacityEmbeddedServer(t *testing.T) {
 			t.Errorf("line %d wide: %q", w, line)
 		}
 	}
-	if !strings.Contains(out, "at least 20/s") || !strings.Contains(out, "Knee: none") {
+	if !strings.Contains(out, "at least 3/s") || !strings.Contains(out, "Knee: none") {
 		t.Errorf("stdout:\n%s", out)
 	}
 }
