@@ -109,7 +109,7 @@ func Prepare(cfg Config) (*Plan, error) {
 			cfg.MaxCalls, plan.MaxCalls)
 	}
 	if plan.Selected() == 0 {
-		return plan, configErrorf("--label-filter/--focus select no spec: see --list for the labels and names")
+		return plan, configErrorf("--label-filter/--focus select no spec: %s; --list shows each spec's", LabelHelp())
 	}
 	return plan, nil
 }
@@ -144,11 +144,12 @@ func WritePlan(w io.Writer, p *Plan) error {
 		if !s.Selected {
 			run = "no"
 		}
-		rows = append(rows, []string{s.Clause, strings.ToUpper(s.Level), s.Name, string(s.Cost), fmt.Sprint(s.Calls), run})
+		rows = append(rows, []string{s.Clause, s.Level, s.Area, s.Name, string(s.Cost), fmt.Sprint(s.Calls), run})
 	}
-	title := fmt.Sprintf("%d specs over %d clauses; the selected %d make at most %d calls (about %d tokens)",
-		len(p.Specs), len(contract.Clauses), p.Selected(), p.MaxCalls, p.Tokens)
-	return reports.Table(w, title, []string{"clause", "level", "spec", "cost", "calls", "run"}, rows, nil)
+	title := fmt.Sprintf("%d specs over %d clauses; the selected %d make at most %d calls (about %d tokens). "+
+		"--label-filter selects on the columns clause, level, area and cost: %s, e.g. 'area:auth && !cost:high'",
+		len(p.Specs), len(contract.Clauses), p.Selected(), p.MaxCalls, p.Tokens, LabelHelp())
+	return reports.Table(w, title, []string{"clause", "level", "area", "spec", "cost", "calls", "run"}, rows, nil)
 }
 
 // Run runs the specs against the target and returns the conformance result.
@@ -171,6 +172,10 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*results.Conformance, err
 	if cfg.Status != nil && !cfg.Verbose {
 		stop := rt.status.draw(cfg.Status, statusTick)
 		defer stop()
+	} else if cfg.Progress != nil {
+		t := time.NewTicker(ProgressEvery)
+		defer t.Stop()
+		defer rt.status.progress(cfg.Progress, t.C, time.Now)()
 	}
 	started := time.Now()
 	if err := rt.preflight(ctx); errors.Is(err, ErrUnreachable) {

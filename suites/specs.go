@@ -12,6 +12,8 @@ var _ = Describe(suiteName, func() {
 	// also run in the plan's dry run).
 	BeforeEach(func() { rt.status.begin(parseLabels(CurrentSpecReport().Labels()).Clause) })
 	AfterEach(func() { rt.status.end() })
+	BeforeEach(func() { skipIfStopped(rt) })
+	AfterEach(func() { noteFailFast(rt, CurrentSpecReport()) })
 	Describe("routes and base URLs", routeSpecs)
 	Describe("the models endpoint", modelsSpecs)
 	Describe("model binding", modelSpecs)
