@@ -3,10 +3,14 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/carpathian-ai/carpathian-conform/internal/compare"
+	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 	"github.com/carpathian-ai/carpathian-conform/reports"
 	"github.com/carpathian-ai/carpathian-conform/suites"
@@ -33,6 +37,8 @@ type checkFlags struct {
 	timeout                   time.Duration
 	maxCalls                  int
 	conn                      connectionFlags
+	waivers, rerunFailed      string
+	failFast, noStepSummary   bool
 }
 
 func (f *checkFlags) define(fs *FlagSet) {
@@ -56,12 +62,41 @@ func (f *checkFlags) define(fs *FlagSet) {
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "refuse to run if the specs may need more calls than this (0: no cap)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show Ginkgo's spec-by-spec output")
 	f.conn.define(fs)
+	fs.StringVar(&f.waivers, "waivers", "", "accept known failures for a while: a YAML `FILE` of waivers (clause or spec, reason, owner, expires); a waived failure shows as WAIVED and does not fail the run")
+	fs.StringVar(&f.rerunFailed, "rerun-failed", "", "run only what failed or errored in this JSON `REPORT` of check (and the specs those need)")
+	fs.BoolVar(&f.failFast, "fail-fast", false, "stop at the first spec that fails the run; the rest are skipped")
+	defineStepSummary(fs, &f.noStepSummary)
 }
 
 // run checks the target the flags name.
 func (f *checkFlags) run(env Env, fs *FlagSet) error {
+	stdout := env.Stdout // where a report path of "-" goes
+	if anyStdout(f.jsonPath, f.junit, f.markdown, f.html) {
+		env.Stdout = env.Stderr // the human report steps aside: the file pipes clean
+	}
 	if err := checkWritable(f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		return Usagef("check: %v", err)
+	}
+	var waivers []results.Waiver
+	if f.waivers != "" {
+		var err error
+		if waivers, err = results.LoadWaivers(f.waivers); err != nil {
+			return Usagef("check: %v", err)
+		}
+	}
+	var failed []results.SpecRef
+	if f.rerunFailed != "" {
+		if f.labelFilter != "" || len(f.focus) > 0 {
+			return Usagef("check: --rerun-failed selects the specs itself: drop --label-filter and --focus")
+		}
+		var err error
+		if failed, err = failedIn(f.rerunFailed); err != nil {
+			return Usagef("check: %v", err)
+		}
+		if len(failed) == 0 {
+			sayf(env.Stdout, "Nothing to rerun: %s has no failed or errored spec.", f.rerunFailed)
+			return nil
+		}
 	}
 
 	conn, err := f.conn.connection()
@@ -69,9 +104,11 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		return Usagef("check: %v", err)
 	}
 	cfg := suites.Config{Conn: conn, Keys: f.keys, Limit: f.limit, Strict: f.strict, Timeout: f.timeout, MaxCalls: f.maxCalls,
-		LabelFilter: f.labelFilter, Focus: f.focus, Verbose: f.verbose, Out: env.Stdout, ToolVersion: Version}
+		LabelFilter: f.labelFilter, Focus: f.focus, Verbose: f.verbose, Out: env.Stdout, ToolVersion: Version, FailFast: f.failFast}
 	if isTerminal(env.Stderr) {
 		cfg.Status = env.Stderr
+	} else {
+		cfg.Progress = env.Stderr // a CI log: a line every 10 s
 	}
 	if f.baseURL == "" {
 		var keyErr error
@@ -101,6 +138,11 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		cfg.Root = root
 	}
 
+	if failed != nil {
+		if err := selectRerun(env, &cfg, f.rerunFailed, failed); err != nil {
+			return err
+		}
+	}
 	plan, err := suites.Prepare(cfg)
 	if errors.Is(err, suites.ErrConfig) {
 		return Usagef("check: %v", err)
@@ -115,15 +157,19 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 		cfg.Root, target.Redact(cfg.Keys.API), cfg.Limit, plan.Selected(), plan.MaxCalls, plan.Tokens, roundWait(plan.MaxWait))
 
 	conf, err := suites.Run(env.Ctx, cfg, plan)
+	if conf != nil && waivers != nil {
+		results.ApplyWaivers(conf, waivers, time.Now())
+	}
 	switch {
 	case errors.Is(err, suites.ErrConfig):
 		return Usagef("check: %v", err)
 	case errors.Is(err, suites.ErrUnreachable) && conf != nil:
 		// No table of identical ERROR rows: one line, and the files for CI.
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
-		if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
+		if err := reports.WriteFiles(conf, stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 			fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		}
+		appendStepSummary(env, f.noStepSummary, func(w io.Writer) error { return reports.WriteMarkdown(w, conf) })
 		return &ExitError{Code: ExitErrors}
 	case err != nil:
 		return err
@@ -132,13 +178,51 @@ func (f *checkFlags) run(env Env, fs *FlagSet) error {
 	if err := reports.WriteTable(env.Stdout, conf); err != nil {
 		return err
 	}
-	if err := reports.WriteFiles(conf, env.Stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
+	appendStepSummary(env, f.noStepSummary, func(w io.Writer) error { return reports.WriteMarkdown(w, conf) })
+	if err := reports.WriteFiles(conf, stdout, f.jsonPath, f.junit, f.markdown, f.html); err != nil {
 		fmt.Fprintln(env.Stderr, "carpathian-conform:", err)
 		return &ExitError{Code: ExitErrors}
 	}
 	if conf.ExitCode != ExitOK {
 		return &ExitError{Code: conf.ExitCode}
 	}
+	return nil
+}
+
+// failedIn is what failed or errored in a JSON report of check.
+func failedIn(path string) ([]results.SpecRef, error) {
+	r, err := compare.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("--rerun-failed %v", err)
+	}
+	if r.Kind != compare.KindConformance {
+		return nil, fmt.Errorf("--rerun-failed %s: a %s report; give the JSON report of a check run", path, r.Kind)
+	}
+	return results.FailedSpecs(r.Conformance), nil
+}
+
+// selectRerun focuses the run on the failed specs and those they need,
+// saying which ones the suite no longer has.
+func selectRerun(env Env, cfg *suites.Config, report string, failed []results.SpecRef) error {
+	names := make([]string, len(failed))
+	for i, s := range failed {
+		names[i] = s.Name
+	}
+	selected, missing, err := suites.Rerun(*cfg, names)
+	if errors.Is(err, suites.ErrConfig) {
+		return Usagef("check: %v", err)
+	} else if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		sayf(env.Stderr, "carpathian-conform: %d failed spec(s) of %s are no longer in the suite and are not rerun: %s",
+			len(missing), report, strings.Join(missing, "; "))
+	}
+	if len(selected) == 0 {
+		return Usagef("check: --rerun-failed %s: none of its failed specs is in the suite any more", report)
+	}
+	sayf(env.Stdout, "Rerunning %d spec(s) that failed or errored in %s (with %d they need).", len(failed)-len(missing), report, len(selected)-(len(failed)-len(missing)))
+	cfg.Focus = suites.FocusOn(selected)
 	return nil
 }
 

@@ -78,6 +78,7 @@ func subcommands(env Env) []command {
 		ratelimitCommand(env),
 		capacityCommand(env),
 		reportCommand(env),
+		compareCommand(env),
 		{name: "version", summary: "print the version", help: "carpathian-conform version: print the version",
 			run: func(*FlagSet, []string) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,6 +253,11 @@ func checkWritable(paths ...string) error {
 		}
 	}
 	return nil
+}
+
+// anyStdout tells whether a report path writes to standard output.
+func anyStdout(paths ...string) bool {
+	return slices.ContainsFunc(paths, output.IsStdout)
 }
 
 // announceEmbedded is the first line of a run against the embedded server.

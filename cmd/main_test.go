@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,8 +13,16 @@ import (
 
 // runCommandCtx runs one subcommand as the binary would, under ctx.
 func runCommandCtx(ctx context.Context, command string, args ...string) (code int, stdout, stderr string) {
+	argv := append([]string{command}, args...)
+	if runsSpecs(argv) {
+		code, stdout, stderr, err := runInChild(ctx, argv)
+		if err != nil {
+			panic(fmt.Sprintf("running %q in a test process: %v; stderr %q", argv, err, stderr))
+		}
+		return code, stdout, stderr
+	}
 	var out, errb bytes.Buffer
-	code = run(Env{Ctx: ctx, Stdout: &out, Stderr: &errb}, append([]string{command}, args...))
+	code = run(Env{Ctx: ctx, Stdout: &out, Stderr: &errb}, argv)
 	return code, out.String(), errb.String()
 }
 
@@ -58,10 +67,9 @@ func TestFlagsFromEnvironment(t *testing.T) {
 // With no subcommand the root runs check; bad flags and arguments are one
 // usage line naming the command, exit 2.
 func TestDefaultCommandAndUsageErrors(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run(Env{Ctx: context.Background(), Stdout: &out, Stderr: &errb}, []string{"--list", "--label-filter", "cost:none"})
-	if code != ExitOK || !strings.Contains(out.String(), "ROUTE-1") {
-		t.Fatalf("the root's --list: exit %d, stderr %q", code, errb.String())
+	code, out, errOut := runCommand("--list", "--label-filter", "cost:none")
+	if code != ExitOK || !strings.Contains(out, "ROUTE-1") {
+		t.Fatalf("the root's --list: exit %d, stderr %q", code, errOut)
 	}
 	for _, c := range []struct {
 		args []string

@@ -69,7 +69,10 @@ func TestRatelimitEmbedded(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &doc) != nil {
 		t.Fatalf("findings JSON: %v", err)
 	}
-	if n == 0 || n != doc.CallsSpent || doc.Fingerprint.Algorithm != "sliding log" {
+	// On the wall clock a stalled machine can leave a fixed window and a
+	// sliding log both fitting ("A or B"); a wrong family never (exact
+	// identification is proved on a fake clock in load/ratelimit).
+	if alg := doc.Fingerprint.Algorithm; n == 0 || n != doc.CallsSpent || (alg != "sliding log" && alg != "fixed window or sliding log") {
 		t.Errorf("%d results in --output, %d calls and %q in --json", n, doc.CallsSpent, doc.Fingerprint.Algorithm)
 	}
 	for _, s := range []string{stdout, stderr, string(b)} {

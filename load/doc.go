@@ -77,3 +77,7 @@
 // checks) sees one successful chat reply in every N, with the request that
 // produced it; its violations are counted by clause in Summary.Conformance.
 package load
+
+// ReportSchema names the schema of the load JSON report (reports.LoadJSON),
+// which compare reads back; bump it on any breaking change.
+const ReportSchema = "carpathian-conform/load/v1"

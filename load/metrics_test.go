@@ -33,10 +33,11 @@ func TestHistogramKnownValues(t *testing.T) {
 	}
 	// HDR at 3 significant digits: within 0.1% of the true rank value.
 	within := map[string][2]time.Duration{
-		"p50": {l.P50, 500 * time.Millisecond},
-		"p90": {l.P90, 900 * time.Millisecond},
-		"p95": {l.P95, 950 * time.Millisecond},
-		"p99": {l.P99, 990 * time.Millisecond},
+		"p50":   {l.P50, 500 * time.Millisecond},
+		"p90":   {l.P90, 900 * time.Millisecond},
+		"p95":   {l.P95, 950 * time.Millisecond},
+		"p99":   {l.P99, 990 * time.Millisecond},
+		"p99.9": {l.P999, 999 * time.Millisecond},
 	}
 	for name, v := range within {
 		if rel := math.Abs(float64(v[0]-v[1])) / float64(v[1]); rel > 0.001 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,22 +61,24 @@ func TestRunConstantRate(t *testing.T) {
 		t.Fatalf("%d requests, %d successes, %d slots (codes %v, errors %v), want every one of the 400 slots sent or missed, all successes",
 			s.Requests, s.Successes, s.Slots, s.StatusCodes, s.Errors)
 	}
-	// No 100 ms bucket beyond 10% over the expected 20, stalls or not: the
-	// pacer never catches up in a burst.
-	buckets := map[int64]int{}
-	for _, ts := range sends {
-		buckets[ts.Sub(res.Started).Milliseconds()/100]++
-	}
-	for b, n := range buckets {
-		if n > 22 {
-			t.Errorf("bucket %d holds %d sends, want at most 22", b, n)
-		}
-	}
 	// On a machine busy enough to stall the sender, slots are missed and
-	// counted; otherwise the rate is met within 1%.
+	// counted, and workers woken together after a stall stamp their sends
+	// in one bucket; otherwise the rate is met within 1% and no 100 ms
+	// bucket holds more than 10% over the expected 20. That the pacer never
+	// catches up in a burst, stalls or not, is proved on injected elapsed
+	// times (TestPacerNeverBurstsAfterStall, TestPacerCatchesUpWithoutBurst).
 	if s.Missed > 0 || s.Late > 0 {
 		t.Logf("machine busy: %d slots missed, %d late; rate checks skipped", s.Missed, s.Late)
 	} else {
+		buckets := map[int64]int{}
+		for _, ts := range sends {
+			buckets[ts.Sub(res.Started).Milliseconds()/100]++
+		}
+		for b, n := range buckets {
+			if n > 22 {
+				t.Errorf("bucket %d holds %d sends, want at most 22", b, n)
+			}
+		}
 		if s.Requests != 400 || s.Rate < 198 || s.Rate > 202 {
 			t.Errorf("%d requests at %.2f/s with no missed slot, want 400 at 200/s within 1%%", s.Requests, s.Rate)
 		}
@@ -157,22 +160,49 @@ func TestRunOutputsDecodeWithVegeta(t *testing.T) {
 }
 
 // Cancelling (Ctrl-C) stops sending at once, waits for calls in flight and
-// still writes the outputs.
+// still writes the outputs. The cancel comes on the fifth answer, not after
+// a wall-clock delay, so calls were sent before it however slow the machine.
 func TestRunCancelStillWritesOutputs(t *testing.T) {
 	srv := startServer(t, fixtures.WithLatency(fixtures.Latency{Base: 100 * time.Millisecond}))
 	var buf bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
-	res, err := Run(ctx, chatPlan(srv, must(Constant(50, 10*time.Second))), WithSinks(BinaryOutput(&buf)), WithGrace(2*time.Second))
+	defer cancel()
+	var answers int
+	var cancelled time.Time
+	var sends []time.Time
+	cancelOnFifth := SinkFunc(func(h *Hit) error {
+		if answers++; answers == 5 {
+			cancelled = time.Now()
+			cancel()
+		}
+		sends = append(sends, h.Timestamp)
+		return nil
+	})
+	res, err := Run(ctx, chatPlan(srv, must(Constant(50, 10*time.Second))), WithSinks(BinaryOutput(&buf), cancelOnFifth), WithGrace(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := res.Summary
-	if !s.Interrupted || res.Finished.Sub(res.Started) > 2*time.Second {
+	// Cut short: far from the 10 s profile (a loose bound for a loaded
+	// machine; the send times below are the tight check).
+	if !s.Interrupted || res.Finished.Sub(res.Started) > 5*time.Second {
 		t.Fatalf("interrupted=%v after %s", s.Interrupted, res.Finished.Sub(res.Started))
 	}
-	if s.Requests < 3 || s.Requests > 25 || s.Successes != s.Requests || s.Abandoned != 0 {
-		t.Errorf("%d requests (%d successes, %d abandoned), want the ~16 sent before the cancel, all finished", s.Requests, s.Successes, s.Abandoned)
+	// vegeta's attacker may already be waiting for the next slot when it is
+	// stopped, and a loaded machine delays the stop: a few sends (100 ms
+	// of slots here) may follow the cancel, not the 490 left in the profile.
+	after := 0
+	for _, ts := range sends {
+		if ts.After(cancelled) {
+			after++
+		}
+	}
+	if after > 5 {
+		t.Errorf("%d calls went out after the cancel", after)
+	}
+	if s.Requests < 5 || s.Successes != s.Requests || s.Abandoned != 0 {
+		t.Errorf("%d requests (%d successes, %d abandoned), want the 5 answered and those in flight at the cancel, all finished",
+			s.Requests, s.Successes, s.Abandoned)
 	}
 	n := 0
 	dec := vegeta.NewDecoder(&buf)
@@ -182,25 +212,47 @@ func TestRunCancelStillWritesOutputs(t *testing.T) {
 	if uint64(n) != s.Requests {
 		t.Errorf("output holds %d results, summary %d", n, s.Requests)
 	}
-	// ~16 slots in ~0.3 s: the rate over the time sent (about 50/s, less on a
-	// stalled machine), not 16 over the 10 s profile (1.6/s).
-	if s.OfferedRate < 15 || s.OfferedRate > 75 {
+	// The rate over the time sent (about 50/s: slots missed while stalled
+	// count), not the calls over the 10 s profile (under 3/s).
+	if s.OfferedRate < 20 || s.OfferedRate > 100 {
 		t.Errorf("offered rate %.1f over the time sent, want about 50", s.OfferedRate)
 	}
 }
 
 // Past the grace period, calls still in flight are abandoned and counted.
+// The cancel comes once the server holds a call, so one is in flight however
+// slow the machine is to start the run.
 func TestRunGraceAbandons(t *testing.T) {
-	srv := startServer(t, fixtures.WithLatency(fixtures.Latency{Base: 2 * time.Second}))
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	res, err := Run(ctx, chatPlan(srv, must(Constant(50, 5*time.Second))), WithGrace(100*time.Millisecond))
+	defer cancel()
+	srv, root := serveCalling(t, func(int64) { cancel() }, fixtures.WithLatency(fixtures.Latency{Base: 2 * time.Second}))
+	plan := chatPlan(srv, must(Constant(50, 5*time.Second)))
+	plan.Root = root
+	res, err := Run(ctx, plan, WithGrace(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := res.Summary; s.Abandoned == 0 || s.Requests != 0 || res.Finished.Sub(res.Started) > time.Second {
+	// Abandoned after the grace, before the 2 s answer.
+	if s := res.Summary; s.Abandoned == 0 || s.Requests != 0 || res.Finished.Sub(res.Started) > 1500*time.Millisecond {
 		t.Errorf("abandoned %d, requests %d, after %s", s.Abandoned, s.Requests, res.Finished.Sub(res.Started))
 	}
+}
+
+// serveCalling serves the reference server on loopback and calls onCall
+// with each call's number as it arrives, before serving it.
+func serveCalling(t *testing.T, onCall func(n int64), opts ...fixtures.Option) (*fixtures.Server, target.Root) {
+	t.Helper()
+	srv, err := fixtures.New(append([]fixtures.Option{fixtures.WithRateLimit(unlimited)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		onCall(calls.Add(1))
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	return srv, target.MustParseBaseURL(hs.URL + "/ai/v1")
 }
 
 func TestRunAbortOnErrorRate(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/carpathian-ai/carpathian-conform/internal/results"
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
-	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
 
 // ShownBody caps the bodies human reports show (bytes); the JSON report
@@ -20,13 +19,12 @@ const ShownBody = 512
 var shownHeaders = []string{"authorization", "content-type", "retry-after", "location", "www-authenticate"}
 
 // evidenceLine is one line of a broken clause's evidence. Prose may be
-// word-wrapped; exact lines (exchanges) may only be cut; whole lines (a curl
-// command) are never touched, so they paste into a shell as they are.
+// word-wrapped; verbatim lines (an exchange, a curl command) are never
+// touched, however long: a reply body, a key or a command copies whole.
 type evidenceLine struct {
-	depth int // indentation level
-	text  string
-	exact bool
-	whole bool
+	depth    int // indentation level
+	text     string
+	verbatim bool
 }
 
 // curlPrompt starts the first line of a curl command in the text report.
@@ -46,11 +44,11 @@ func evidenceOf(cr results.ClauseResult) []evidenceLine {
 		}
 		for _, e := range s.Evidence {
 			for _, l := range exchangeLines(e) {
-				out = append(out, evidenceLine{depth: 1, text: l, exact: true})
+				out = append(out, evidenceLine{depth: 1, text: l, verbatim: true})
 			}
 			prompt := curlPrompt
 			for _, l := range curlLines(printable(e.Curl)) {
-				out = append(out, evidenceLine{depth: 1, text: prompt + l, whole: true})
+				out = append(out, evidenceLine{depth: 1, text: prompt + l, verbatim: true})
 				prompt = "  "
 			}
 		}
@@ -166,25 +164,4 @@ func shellWords(s string) []string {
 		words = append(words, b.String())
 	}
 	return words
-}
-
-// hardWrap cuts a line into pieces no wider than width display columns,
-// keeping every character (evidence must stay exact); continuation pieces
-// get indent, which counts in the width.
-func hardWrap(line string, width int, indent string) []string {
-	if twwidth.Width(line) <= width {
-		return []string{line}
-	}
-	var out []string
-	cur, curWidth := "", 0
-	for _, r := range line {
-		rw := twwidth.Width(string(r))
-		if curWidth+rw > width && cur != "" && cur != indent {
-			out = append(out, cur)
-			cur, curWidth = indent, twwidth.Width(indent)
-		}
-		cur += string(r)
-		curWidth += rw
-	}
-	return append(out, cur)
 }

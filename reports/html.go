@@ -159,7 +159,7 @@ func verdictClass(v string) string {
 		return "pass"
 	case "FAIL", "NO", "ERROR", "BREACHED":
 		return "fail"
-	case "WARN", "INCOMPLETE", "INTERRUPTED", "ABORTED":
+	case "WARN", "WAIVED", "INCOMPLETE", "INTERRUPTED", "ABORTED":
 		return "warn"
 	case "INFO", "SKIP":
 		return "info"

@@ -47,6 +47,9 @@ func conformancePage(c *results.Conformance) *htmlPage {
 		p.Verdict += " (interrupted)"
 		p.Meta = append(p.Meta, "Interrupted: the run was stopped before every spec ran; the verdicts cover only what ran.")
 	}
+	for _, l := range waiverLines(c) {
+		p.Meta = append(p.Meta, "Waiver: "+printable(l))
+	}
 	counts := results.CountVerdicts(c.Clauses)
 	var tiles []htmlTile
 	for _, v := range results.Verdicts {
@@ -57,6 +60,9 @@ func conformancePage(c *results.Conformance) *htmlPage {
 	for _, cr := range c.Clauses {
 		hc := htmlClause{ID: cr.ID, Level: string(cr.Level), Title: printable(cr.Title), Verdict: string(cr.Verdict),
 			Detail: printable(cr.Detail), Open: cr.Verdict.NeedsEvidence()}
+		if cr.Waiver != nil {
+			hc.Detail = printable(waiverHeadline(cr.Waiver)) + "; " + hc.Detail
+		}
 		for _, s := range cr.Specs {
 			hs := htmlSpec{Name: printable(s.Name), Outcome: string(s.Outcome), Detail: printable(s.Detail)}
 			for _, e := range s.Evidence {

@@ -12,7 +12,7 @@ import (
 // ConformanceSchema is the JSON Schema (draft 2020-12) of the JSON report,
 // SchemaConformance.
 //
-//go:embed schema/conformance.v1.json
+//go:embed schema/conformance.v2.json
 var ConformanceSchema []byte
 
 // WriteJSON writes the run as indented JSON, schema SchemaConformance.

@@ -127,12 +127,17 @@ func junitTestCase(cr results.ClauseResult) junitCase {
 	detail := printable(cr.Detail)
 	switch cr.Verdict {
 	case results.Fail:
-		tc.Failure = &junitProblem{Message: detail, Type: string(cr.Level), Text: specDetails(cr, results.OutcomeViolated)}
-		tc.SystemOut = &junitText{plainEvidence(cr)}
+		// The failure body is what a CI annotation shows: the reason, the
+		// redacted exchange and the curl that reproduces it.
+		tc.Failure = &junitProblem{Message: detail, Type: string(cr.Level), Text: plainEvidence(cr)}
 	case results.Error:
 		tc.Error = &junitProblem{Message: detail, Type: "ERROR", Text: specDetails(cr, results.OutcomeErrored)}
 	case results.Skip:
 		tc.Skipped = &junitSkipped{Message: detail}
+	case results.Waived:
+		// Skipped with the reason: every CI shows it, and none counts it.
+		tc.Skipped = &junitSkipped{Message: "WAIVED " + printable(waiverHeadline(cr.Waiver)) + "; " + detail}
+		tc.SystemOut = &junitText{plainEvidence(cr)}
 	case results.Warn:
 		tc.SystemOut = &junitText{"WARN: " + detail + "\n" + plainEvidence(cr)}
 	case results.Info:

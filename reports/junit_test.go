@@ -95,9 +95,11 @@ func TestJUnitCountsAndCases(t *testing.T) {
 			!strings.HasPrefix(r2.Failure.Message, "POST https://gw.example.internal/staging/ai/chat answered 404") {
 			t.Errorf("ROUTE-2 case: %+v", r2)
 		}
-		for _, want := range []string{"POST https://gw.example.internal/staging/ai/chat → 404", "< <html>", "$ curl -sS -i -X POST", "$CARPATHIAN_API_KEY"} {
-			if !strings.Contains(r2.SystemOut, want) {
-				t.Errorf("ROUTE-2 system-out lacks %q", want)
+		// The failure body is what CI annotations show: reason, exchange, curl.
+		for _, want := range []string{"POST {root}/chat answers a chat completion: POST https://gw.example.internal/staging/ai/chat answered 404",
+			"POST https://gw.example.internal/staging/ai/chat → 404", "< <html>", "$ curl -sS -i -X POST", "$CARPATHIAN_API_KEY"} {
+			if r2.Failure != nil && !strings.Contains(r2.Failure.Text, want) {
+				t.Errorf("ROUTE-2 failure body lacks %q", want)
 			}
 		}
 
@@ -129,8 +131,7 @@ func TestJUnitTextSurvivesMarkup(t *testing.T) {
 	for _, s := range doc.Suites {
 		for _, tc := range s.Cases {
 			if strings.HasPrefix(tc.Name, "ERR-2 ") {
-				if tc.Failure == nil || tc.Failure.Message != detail || tc.Failure.Text != "ERR-2 spec: "+detail ||
-					!strings.Contains(tc.SystemOut, detail) {
+				if tc.Failure == nil || tc.Failure.Message != detail || !strings.HasPrefix(tc.Failure.Text, "ERR-2 spec: "+detail+"\n") {
 					t.Errorf("ERR-2 case: %+v", tc)
 				}
 				return

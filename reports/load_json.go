@@ -11,7 +11,7 @@ import (
 
 // SchemaLoad names the load JSON summary's schema; bump it on any breaking
 // change.
-const SchemaLoad = "carpathian-conform/load/v1"
+const SchemaLoad = load.ReportSchema
 
 // LoadJSON is the --json summary of a load run. Its first fields are exactly
 // vegeta's `report -type=json` document (same keys, same units: durations in

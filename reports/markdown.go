@@ -12,6 +12,7 @@ import (
 // verdictMarks make a long Markdown table scannable.
 var verdictMarks = map[results.Verdict]string{
 	results.Pass: "✅", results.Fail: "❌", results.Warn: "⚠️", results.Info: "ℹ️", results.Skip: "⏭️", results.Error: "💥",
+	results.Waived: "🔕",
 }
 
 // WriteMarkdown writes the run as Markdown for a CI job summary or a pull
@@ -26,6 +27,13 @@ func WriteMarkdown(w io.Writer, c *results.Conformance) error {
 		if c.Interrupted {
 			b.WriteString("> **Interrupted:** the run was stopped before every spec ran; the verdicts cover only what ran.\n\n")
 		}
+		if len(c.Waivers) > 0 {
+			b.WriteString("**Waivers**\n\n")
+			for _, l := range waiverLines(c) {
+				fmt.Fprintf(b, "- %s\n", mdEscape(printable(l)))
+			}
+			b.WriteString("\n")
+		}
 		b.WriteString("| Clause | Level | Verdict | Detail |\n|---|---|---|---|\n")
 		for _, cr := range c.Clauses {
 			fmt.Fprintf(b, "| %s | %s | %s %s | %s |\n", cr.ID, cr.Level, verdictMarks[cr.Verdict], cr.Verdict, mdEscape(printable(cr.Detail)))
@@ -37,6 +45,9 @@ func WriteMarkdown(w io.Writer, c *results.Conformance) error {
 			fmt.Fprintf(b, "\n### %s %s %s (%s): %s\n\n", verdictMarks[cr.Verdict], cr.Verdict, cr.ID, cr.Level, mdEscape(cr.Title))
 			if cr.Requirement != "" {
 				fmt.Fprintf(b, "> %s\n\n", mdEscape(cr.Requirement))
+			}
+			if cr.Waiver != nil {
+				fmt.Fprintf(b, "%s\n\n", mdEscape(printable(waiverHeadline(cr.Waiver))))
 			}
 			fenced(b, "text", plainEvidence(cr))
 		}

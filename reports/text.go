@@ -28,20 +28,26 @@ func WriteTable(w io.Writer, c *results.Conformance) error {
 		if c.Interrupted {
 			p.line("", "INTERRUPTED: the run was stopped before every spec ran; the verdicts cover only what ran.")
 		}
+		if len(c.Waivers) > 0 {
+			p.line("", "Waivers:")
+			for _, l := range waiverLines(c) {
+				p.line("  ", printable(l))
+			}
+		}
 		for _, cr := range c.Clauses {
 			if !cr.Verdict.NeedsEvidence() {
 				continue
 			}
 			b.WriteString("\n")
 			p.line("", fmt.Sprintf("%s %s (%s): %s", cr.Verdict, cr.ID, cr.Level, cr.Title))
+			if cr.Waiver != nil {
+				p.line("  ", printable(waiverHeadline(cr.Waiver)))
+			}
 			for _, l := range evidenceOf(cr) {
 				indent := strings.Repeat("  ", l.depth+1)
-				switch {
-				case l.whole:
+				if l.verbatim {
 					b.WriteString(indent + l.text + "\n")
-				case l.exact:
-					p.exact(indent, l.text)
-				default:
+				} else {
 					p.line(indent, l.text)
 				}
 			}
@@ -60,14 +66,5 @@ type wrappedPrinter struct {
 func (p wrappedPrinter) line(indent, s string) {
 	for _, l := range Wrap(s, p.width-len(indent)) {
 		p.b.WriteString(strings.TrimRight(indent+l, " ") + "\n")
-	}
-}
-
-// exact cuts evidence at the width without touching a character; the
-// continuation lines are indented one step further than the first.
-func (p wrappedPrinter) exact(indent, s string) {
-	cont := strings.Repeat(" ", len([]rune(indent))+2)
-	for _, l := range hardWrap(indent+s, p.width, cont) {
-		p.b.WriteString(l + "\n")
 	}
 }

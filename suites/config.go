@@ -50,6 +50,8 @@ type Config struct {
 	Verbose     bool          // Ginkgo's own verbose output to Out
 	Out         io.Writer     // where -v output goes (nil: discarded)
 	Status      io.Writer     // a terminal for the live status line (nil: none)
+	Progress    io.Writer     // off a terminal (a CI log): a progress line every ProgressEvery (nil: none)
+	FailFast    bool          // stop at the first spec that fails the run
 	Embedded    bool          // the target is our embedded reference server
 	Model       string        // the model bound to the key, when known up front
 	ToolVersion string
@@ -108,6 +110,11 @@ func (c Config) Redactor() target.Redactor {
 func flagEnv(flag string) string {
 	return "CARPATHIAN_" + strings.ToUpper(strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_"))
 }
+
+// unknownKey is a well-formed key no target knows (AUTH-2). It is made up and
+// fixed, no secret, so evidence shows it whole and its curl reproduces the
+// refusal as it is.
+const unknownKey = target.UnknownKey
 
 // oneLine collapses s to one line without terminal escapes (Ginkgo colours
 // its errors).

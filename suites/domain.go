@@ -37,8 +37,9 @@ type Expectation struct {
 // Requirement is the row's clause as CONTRACT.md words it.
 func (r Row) Requirement() string { return contract.MustLookup(r.Clause).Requirement() }
 
-// Name is the row's spec text: the probe, then what it expects.
-func (r Row) Name() string { return r.Probe.String() + ": " + r.Expect.Text }
+// Name is the row's spec text, one per row (--rerun-failed finds specs by
+// it): the probe, the clause, then what it expects.
+func (r Row) Name() string { return r.Probe.String() + ": " + r.Clause + ", " + r.Expect.Text }
 
 // Cost is what the row's probe spends: tokens only when it is served.
 func (r Row) Cost() Cost {

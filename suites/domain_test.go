@@ -98,7 +98,12 @@ func key(clause string, p Probe) string { return clause + "|" + p.id() }
 // alone: the plan counts calls by it.
 func TestRowLabelsAndProbeIDs(t *testing.T) {
 	ids := map[string]Probe{}
+	names := map[string]bool{}
 	for _, r := range Rows() {
+		if names[r.Name()] {
+			t.Errorf("two rows are named %q", r.Name())
+		}
+		names[r.Name()] = true
 		for _, l := range rowLabels(r) {
 			if _, err := types.ValidateAndCleanupLabel(l, types.CodeLocation{}); err != nil {
 				t.Errorf("%s: label %q: %v", r.Name(), l, err)

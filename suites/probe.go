@@ -108,11 +108,6 @@ const (
 	KeyLocked    KeyRole = "locked"           // --locked-key
 )
 
-// unknownKey is a well-formed key no target knows (AUTH-2). It is made up and
-// fixed, no secret, so evidence shows it whole and its curl reproduces the
-// refusal as it is.
-const unknownKey = "cai_00000000000000000000000000000000"
-
 // live tells whether the role is the run's own valid key (in either spelling).
 func (k KeyRole) live() bool { return k == KeyValid || k == KeyLowercase }
 

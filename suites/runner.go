@@ -131,7 +131,7 @@ func Prepare(cfg Config) (*Plan, error) {
 			cfg.MaxCalls, plan.MaxCalls)
 	}
 	if plan.Selected() == 0 {
-		return plan, configErrorf("--label-filter/--focus select no spec: see --list for the labels and names")
+		return plan, configErrorf("--label-filter/--focus select no spec: %s; --list shows each spec's", LabelHelp())
 	}
 	return plan, nil
 }
@@ -163,12 +163,12 @@ func WritePlan(w io.Writer, p *Plan) error {
 		for i, sc := range s.Scopes {
 			scopes[i] = labelScope + sc
 		}
-		rows = append(rows, []string{s.Clause, strings.ToLower(s.Level), s.Name, strings.Join(scopes, " "), string(s.Cost), run})
+		rows = append(rows, []string{s.Clause, s.Level, s.Area, s.Name, strings.Join(scopes, " "), string(s.Cost), run})
 	}
 	title := fmt.Sprintf("%d specs over %d clauses; the selected %d make at most %d calls (about %d tokens). "+
-		"Labels: clause:ID level:%s area:%s cost:%s/%s/%s and the scope: labels shown; e.g. --label-filter 'cost:none', 'scope:key.revoked', '!scope:path.v1'",
-		len(p.Specs), len(contract.Clauses), p.Selected(), p.MaxCalls, p.Tokens, "must|should|info", "route|chat|...", CostNone, CostLow, CostHigh)
-	return reports.Table(w, title, []string{"clause", "level", "spec", "labels", "cost", "run"}, rows, nil)
+		"--label-filter selects on the columns clause, level, area, labels and cost: %s, e.g. 'area:auth && !cost:high', 'scope:key.revoked'",
+		len(p.Specs), len(contract.Clauses), p.Selected(), p.MaxCalls, p.Tokens, LabelHelp())
+	return reports.Table(w, title, []string{"clause", "level", "area", "spec", "labels", "cost", "run"}, rows, nil)
 }
 
 // Run runs the specs against the target and returns the conformance result.
@@ -192,6 +192,10 @@ func Run(ctx context.Context, cfg Config, plan *Plan) (*results.Conformance, err
 	if cfg.Status != nil && !cfg.Verbose {
 		stop := rt.status.draw(cfg.Status, statusTick)
 		defer stop()
+	} else if cfg.Progress != nil {
+		t := time.NewTicker(ProgressEvery)
+		defer t.Stop()
+		defer rt.status.progress(cfg.Progress, t.C, time.Now)()
 	}
 	started := time.Now()
 	if err := rt.preflight(ctx); errors.Is(err, ErrUnreachable) {

@@ -145,16 +145,16 @@ func asSlice(v any) []any {
 }
 
 func TestSchemaValidatorRejects(t *testing.T) {
-	good := `{"schema":"carpathian-conform/conformance/v1","tool_version":"dev","target":"http://h/ai","embedded":false,
+	good := `{"schema":"carpathian-conform/conformance/v2","tool_version":"dev","target":"http://h/ai","embedded":false,
 "rate_limit":"60/1m","strict":false,"started":"2026-01-01T00:00:00Z","finished":"2026-01-01T00:00:01Z","clauses":[],
-"counts":{"PASS":0,"FAIL":0,"WARN":0,"INFO":0,"SKIP":0,"ERROR":0},"calls":0,"max_calls":0,"waited_429":0,"tokens":0,"exit_code":0}`
+"counts":{"PASS":0,"FAIL":0,"WARN":0,"INFO":0,"SKIP":0,"ERROR":0,"WAIVED":0},"calls":0,"max_calls":0,"waited_429":0,"tokens":0,"exit_code":0}`
 	if err := validateSchema([]byte(good)); err != nil {
 		t.Fatalf("a good report: %v", err)
 	}
 	for name, bad := range map[string]string{
 		"missing calls":  strings.Replace(good, `"calls":0,`, "", 1),
 		"extra property": strings.Replace(good, `"calls":0,`, `"calls":0,"key":"cai_x",`, 1),
-		"wrong schema":   strings.Replace(good, `conformance/v1`, `conformance/v0`, 1),
+		"wrong schema":   strings.Replace(good, `conformance/v2`, `conformance/v0`, 1),
 		"string count":   strings.Replace(good, `"PASS":0`, `"PASS":"0"`, 1),
 		"negative":       strings.Replace(good, `"FAIL":0`, `"FAIL":-1`, 1),
 	} {

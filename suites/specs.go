@@ -23,6 +23,8 @@ var _ = Describe(suiteName, func() {
 	// also run in the plan's dry run).
 	BeforeEach(func() { r.status.begin(parseLabels(CurrentSpecReport().Labels()).Clause) })
 	AfterEach(func() { r.status.end() })
+	BeforeEach(func() { skipIfStopped(r) })
+	AfterEach(func() { noteFailFast(r, CurrentSpecReport()) })
 	for _, row := range Rows() {
 		rowSpec(r, row)
 	}

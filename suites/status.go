@@ -24,6 +24,7 @@ type status struct {
 	clause string
 	wait   string    // what the run waits for, "" when it does not
 	until  time.Time // when that wait ends
+	halted string    // why the run stops early (--fail-fast), "" while it goes on
 }
 
 func newStatus(meter *Meter, total int) *status { return &status{meter: meter, total: total} }
@@ -46,6 +47,28 @@ func (s *status) end() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done++
+}
+
+// stop notes why the run stops early; the first reason stays.
+func (s *status) stop(why string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.halted == "" {
+		s.halted = why
+	}
+}
+
+// stoppedBy is why the run stops early, or "".
+func (s *status) stoppedBy() string {
+	if s == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.halted
 }
 
 // waiting notes a wait of d for what, until waited.
@@ -114,6 +137,49 @@ func (s *status) draw(w io.Writer, tick time.Duration) (stop func()) {
 				fmt.Fprint(w, eraseLine)
 				return
 			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// ProgressEvery is how often a run off a terminal (a CI log) prints its
+// progress line.
+const ProgressEvery = 10 * time.Second
+
+// progressLine is the line a CI log gets every ProgressEvery: specs done of
+// total, calls, 429s waited out, elapsed and, once a spec is done, an
+// estimate of what is left (at the pace so far).
+func (s *status) progressLine(started, now time.Time) string {
+	s.mu.Lock()
+	done, total := s.done, s.total
+	s.mu.Unlock()
+	elapsed := now.Sub(started).Round(time.Second)
+	line := fmt.Sprintf("check: %d/%d specs · %d calls · %d 429s waited out · %s elapsed",
+		done, total, s.meter.Calls(), s.meter.Waited429(), elapsed)
+	if done > 0 && done < total {
+		left := time.Duration(float64(now.Sub(started)) * float64(total-done) / float64(done))
+		line += fmt.Sprintf(" · about %s left", left.Round(time.Second))
+	}
+	return line
+}
+
+// progress prints progressLine to w, one line per tick, until stop is
+// called. ticks and now are a ticker's channel and a clock (tests drive
+// them).
+func (s *status) progress(w io.Writer, ticks <-chan time.Time, now func() time.Time) (stop func()) {
+	started := now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticks:
+				fmt.Fprintln(w, s.progressLine(started, now()))
 			}
 		}
 	}()

@@ -69,3 +69,49 @@ func TestStatusDrawErasesAtTheEnd(t *testing.T) {
 		t.Errorf("truncate kept %d runes, want %d", len([]rune(l)), statusWidth)
 	}
 }
+
+// Off a terminal the status is a plain line per tick: no escapes, no
+// redrawing, each line whole for a CI log.
+func TestProgressLinesForCILogs(t *testing.T) {
+	m := &Meter{}
+	s := newStatus(m, 40)
+	var out syncBuffer
+	clock := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	ticks := make(chan time.Time)
+	stop := s.progress(&out, ticks, now)
+	tick := func(lines int) { // one tick, and its line written
+		ticks <- time.Time{}
+		for deadline := time.Now().Add(5 * time.Second); strings.Count(out.String(), "\n") < lines && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	advance(10 * time.Second)
+	tick(1)
+	for range 10 {
+		s.end()
+	}
+	m.calls.Store(57)
+	m.waited429.Store(2)
+	advance(10 * time.Second)
+	tick(2)
+	stop()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	want := []string{
+		"check: 0/40 specs · 0 calls · 0 429s waited out · 10s elapsed",
+		"check: 10/40 specs · 57 calls · 2 429s waited out · 20s elapsed · about 1m0s left",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %q, want %q", lines, want)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d = %q, want %q", i, lines[i], want[i])
+		}
+	}
+	if strings.Contains(out.String(), "\x1b") || strings.Contains(out.String(), "\r") {
+		t.Errorf("terminal control in a CI log: %q", out.String())
+	}
+}

@@ -210,9 +210,9 @@ func (t *pacedTransport) observe(req *http.Request, resp *http.Response, start t
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
 	if resp.StatusCode == http.StatusOK {
-		// Read as the judge reads usage, so 12e0 and 12.0 count as 12.
-		if u, err := judge.CompletionUsage(&target.Exchange{Status: resp.StatusCode, Header: resp.Header, Body: head}); err == nil && u.TotalTokens > 0 {
-			t.meter.tokens.Add(int64(u.TotalTokens))
+		// Counted as the suite judges it (12.0 and 12e0 are integers).
+		if s, err := judge.ReadCompletion(resp.StatusCode, resp.Header, head); err == nil && s.Usage.TotalTokens > 0 {
+			t.meter.tokens.Add(int64(s.Usage.TotalTokens))
 		}
 	}
 	if rec != nil {

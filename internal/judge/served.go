@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -46,7 +47,9 @@ func fastCompletion(status int, header http.Header, body []byte) (Served, bool) 
 	if status != http.StatusOK || !plainJSONContentType(header) || tooDeep(body) || !gjson.ValidBytes(body) {
 		return Served{}, false
 	}
-	root := gjson.ParseBytes(body)
+	// The body is read only while judged, so gjson may scan it in place
+	// (ParseBytes copies it); what outlives the call is cloned below.
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
 	if !root.IsObject() {
 		return Served{}, false
 	}
@@ -92,7 +95,7 @@ func fastCompletion(status int, header http.Header, body []byte) (Served, bool) 
 	}
 	s := Served{Usage: target.Usage{PromptTokens: n[0], CompletionTokens: n[1], TotalTokens: n[2]}}
 	if fr := cf[1]; fr.Type == gjson.String {
-		s.FinishReason = fr.Str
+		s.FinishReason = finishReason(fr.Str)
 	}
 	return s, true
 }
@@ -107,10 +110,12 @@ func tooDeep(body []byte) bool {
 // uniqueFields looks names up in an object; ok is false when one of them
 // appears twice (encoding/json keeps the last, gjson the first: not ours to
 // settle here).
-func uniqueFields(obj gjson.Result, names ...string) ([]gjson.Result, bool) {
-	out := make([]gjson.Result, len(names))
-	seen := make([]bool, len(names))
-	ok := true
+func uniqueFields(obj gjson.Result, names ...string) (fields [maxFields]gjson.Result, ok bool) {
+	if len(names) > maxFields {
+		panic("judge: uniqueFields looks up at most maxFields names")
+	}
+	var seen [maxFields]bool
+	ok = true
 	obj.ForEach(func(k, v gjson.Result) bool {
 		for i, name := range names {
 			if k.Str == name {
@@ -118,13 +123,27 @@ func uniqueFields(obj gjson.Result, names ...string) ([]gjson.Result, bool) {
 					ok = false
 					return false
 				}
-				seen[i], out[i] = true, v
+				seen[i], fields[i] = true, v
 			}
 		}
-		return true
+		return ok
 	})
-	return out, ok
+	return fields, ok
 }
+
+// finishReason is fr as a string of its own (fr aliases the body): the
+// reasons servers write are constants, any other is copied.
+func finishReason(fr string) string {
+	for _, known := range [...]string{"stop", "length", "tool_calls", "content_filter", "function_call"} {
+		if fr == known {
+			return known
+		}
+	}
+	return strings.Clone(fr)
+}
+
+// maxFields bounds uniqueFields' names, so its results live on the stack.
+const maxFields = 3
 
 // plainCount reads a JSON number written as a plain non-negative integer of
 // at most 15 digits (every usage count a server writes); other spellings go

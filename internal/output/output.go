@@ -169,6 +169,17 @@ func CheckWritable(path string) error {
 	return os.Remove(f.Name())
 }
 
+// IsStdout tells whether path writes to standard output: "-", or
+// standard output under another name (/dev/stdout). A command then keeps
+// its human output off standard output, so the report pipes clean.
+func IsStdout(path string) bool {
+	if path == "" {
+		return false
+	}
+	k, _, err := classify(path)
+	return err == nil && k == toStdout
+}
+
 type kind int
 
 const (

@@ -67,6 +67,9 @@ func TestDashIsStdout(t *testing.T) {
 	if _, err := os.Stat("-"); err == nil {
 		t.Error(`a file named "-" was created`)
 	}
+	if !IsStdout("-") || IsStdout("") || IsStdout(filepath.Join(t.TempDir(), "r.json")) {
+		t.Error("IsStdout")
+	}
 }
 
 func TestSymlinkToDevNullIsWrittenThrough(t *testing.T) {

@@ -55,6 +55,21 @@ func CountVerdicts(clauses []ClauseResult) map[Verdict]int {
 	return counts
 }
 
+// CountsLine is "38 PASS · 1 WARN · 2 INFO · 3 SKIP": the verdicts counted,
+// in Verdicts order, zeros left out.
+func CountsLine(counts map[Verdict]int) string {
+	var parts []string
+	for _, v := range Verdicts {
+		if n := counts[v]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, v))
+		}
+	}
+	if len(parts) == 0 {
+		return "no clauses"
+	}
+	return strings.Join(parts, " · ")
+}
+
 // ExitCode is the run's exit code from its verdict counts.
 func ExitCode(counts map[Verdict]int) int {
 	switch overall(counts) {

@@ -11,8 +11,13 @@ import (
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
-// SchemaConformance names the JSON report's schema; bump it on any breaking change.
-const SchemaConformance = "carpathian-conform/conformance/v1"
+// SchemaConformance names the JSON report's schema; bump it on any breaking
+// change. v2 added the WAIVED verdict and the waivers; v1 reports still
+// read as v2 (they have neither).
+const (
+	SchemaConformance   = "carpathian-conform/conformance/v2"
+	SchemaConformanceV1 = "carpathian-conform/conformance/v1"
+)
 
 // Outcome is what one spec found, before levels turn it into a verdict.
 type Outcome string
@@ -35,6 +40,9 @@ const (
 	Info  Verdict = "INFO"  // observed, never a failure
 	Skip  Verdict = "SKIP"  // with the reason
 	Error Verdict = "ERROR" // the tool or the network failed
+	// Waived is a FAIL, WARN or ERROR a waiver accepts for a while: shown,
+	// never counted against the run (see ApplyWaivers).
+	Waived Verdict = "WAIVED"
 )
 
 // SpecResult is one spec's outcome, with the exchanges that prove a violation.
@@ -46,6 +54,7 @@ type SpecResult struct {
 	Detail   string            `json:"detail,omitempty"`
 	Evidence []target.Evidence `json:"evidence,omitempty"`
 	Duration time.Duration     `json:"duration_ns"`
+	Waived   bool              `json:"waived,omitempty"` // a waiver accepts its violation or error
 }
 
 // ClauseResult is the verdict on one clause, from all its specs.
@@ -55,10 +64,11 @@ type ClauseResult struct {
 	Area  string         `json:"area"`
 	Title string         `json:"title"`
 	// Requirement is the clause's text as CONTRACT.md states it.
-	Requirement string       `json:"requirement,omitempty"`
-	Verdict     Verdict      `json:"verdict"`
-	Detail      string       `json:"detail"`
-	Specs       []SpecResult `json:"specs"`
+	Requirement string        `json:"requirement,omitempty"`
+	Verdict     Verdict       `json:"verdict"`
+	Detail      string        `json:"detail"`
+	Specs       []SpecResult  `json:"specs"`
+	Waiver      *ClauseWaiver `json:"waiver,omitempty"` // set when Verdict is WAIVED
 }
 
 // Conformance is a whole conformance run: what the JSON, JUnit, Markdown and
@@ -79,16 +89,23 @@ type Conformance struct {
 	Calls       int             `json:"calls"`     // HTTP calls made
 	MaxCalls    int             `json:"max_calls"` // the stated upper bound
 	Waited429   int             `json:"waited_429"`
-	Tokens      int             `json:"tokens"` // total_tokens spent, from usage
+	Tokens      int             `json:"tokens"`            // total_tokens spent, from usage
+	Waivers     []WaiverOutcome `json:"waivers,omitempty"` // what each waiver given did
 	ExitCode    int             `json:"exit_code"`
 }
 
 // Verdicts lists every verdict in the order reports count them.
-var Verdicts = []Verdict{Pass, Fail, Warn, Info, Skip, Error}
+var Verdicts = []Verdict{Pass, Fail, Warn, Info, Skip, Error, Waived}
 
 // NeedsEvidence reports whether reports show the exchanges behind the
-// verdict: a broken clause, required or recommended.
-func (v Verdict) NeedsEvidence() bool { return v == Fail || v == Warn }
+// verdict: a broken clause, required or recommended, waived or not.
+func (v Verdict) NeedsEvidence() bool { return v == Fail || v == Warn || v == Waived }
+
+// Broken tells whether the verdict is one a waiver may accept.
+func (v Verdict) Broken() bool { return v == Fail || v == Warn || v == Error }
+
+// Failing tells whether the verdict counts against the run (exit code 1 or 3).
+func (v Verdict) Failing() bool { return v == Fail || v == Error }
 
 // Duration is how long the run took.
 func (c *Conformance) Duration() time.Duration {

@@ -2,6 +2,11 @@ package target
 
 import "strings"
 
+// UnknownKey is a well-formed key no target knows (AUTH-2). It is made up
+// and fixed, no secret, so evidence and reports show it whole and its curl
+// reproduces the refusal as it is.
+const UnknownKey = "cai_00000000000000000000000000000000"
+
 // Redact shows a key as its prefix and last four characters ("cai_…a1b2"), the
 // only form in which the tool ever prints, logs or writes a key.
 func Redact(key string) string {

@@ -3,6 +3,7 @@ package capacity
 import (
 	"bytes"
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +31,15 @@ func chatPlan(srv *fixtures.Server) load.Plan {
 
 // The acceptance property at a test's scale: a concurrency cap of 8 and
 // 100 ms per call imply 80 calls/s; one-second steps find it within 10%.
+//
+// It is a real-time claim (the server sleeps, load.Run paces on the wall
+// clock), so a stalled machine moves it: stalls lengthen calls and hold up
+// answers, and steps under capacity then miss. A watcher measures the
+// stalls during the search; past stallBudget the claims that need an
+// unstalled machine are logged, not asserted, while those that hold under
+// any scheduling (no more served than the server can; every call in the
+// output; calls no faster than the service time) always are. The search
+// itself is proved deterministically on a queue model (search_test.go).
 func TestRunnerFindsTheCapacityOfAQueueingServer(t *testing.T) {
 	const slots, service = 8, 100 * time.Millisecond
 	implied := float64(slots) / service.Seconds()
@@ -39,35 +49,26 @@ func TestRunnerFindsTheCapacityOfAQueueingServer(t *testing.T) {
 	var out bytes.Buffer
 	r := &Runner{Plan: chatPlan(srv), Duration: cfg.StepDuration, Warmup: cfg.Warmup, Pause: 100 * time.Millisecond,
 		Sinks: []load.Sink{load.BinaryOutput(&out)}}
+	stalled := watchStalls(t)
 	res, err := Search(context.Background(), cfg, r.Step)
 	if err != nil {
 		t.Fatal(err)
 	}
+	stall := stalled()
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range res.Steps {
-		t.Logf("step %d: %v offered, %.1f/s achieved, p50 %v p95 %v, met %v %q", s.Index, s.Rate, s.Achieved,
-			s.Measured.SuccessLatencies.P50, s.Measured.SuccessLatencies.P95, s.Met, s.Reasons)
+		t.Logf("step %d: %v offered, %.1f/s achieved, p50 %v p95 %v, late %d, met %v %q", s.Index, s.Rate, s.Achieved,
+			s.Measured.SuccessLatencies.P50, s.Measured.SuccessLatencies.P95, s.Late, s.Met, s.Reasons)
 	}
-	if res.Best == nil {
-		t.Fatalf("no rate met the SLO; stop %q", res.Stop)
+	// Under any scheduling: no step proves a rate the server cannot serve,
+	// no call is faster than the service time, every call is recorded.
+	if res.Best != nil && float64(res.Best.Rate) > 1.1*implied {
+		t.Errorf("capacity %v, beyond the %.0f/s the server can", res.Best.Rate, implied)
 	}
-	if got := float64(res.Best.Rate); got < 0.9*implied || got > 1.1*implied {
-		t.Errorf("capacity %.1f/s, want %.0f/s within 10%%", got, implied)
-	}
-	// The step that proved it served no more than the server can.
-	if served := res.Best.Achieved; served > 1.02*implied {
-		t.Errorf("the answer's step served %.1f/s, beyond the %.0f/s the server can", served, implied)
-	}
-	if !res.Knee.Found || float64(res.Knee.Rate) < 0.9*implied {
-		t.Errorf("knee %+v, want one at or above about %.0f/s", res.Knee, implied)
-	}
-	// The first step is well under capacity: every call served at the
-	// service time, at the offered rate.
 	first := res.Steps[0]
-	if first.RateLimited != 0 || first.Measured.Failures != 0 || first.Achieved < 0.9*float64(first.Rate) ||
-		first.Measured.SuccessLatencies.P50 < service || first.Measured.SuccessLatencies.P50 > 2*service {
+	if first.RateLimited != 0 || first.Measured.Failures != 0 || first.Measured.SuccessLatencies.Min < service {
 		t.Errorf("first step at %v: %+v", first.Rate, first)
 	}
 	// Every call of every step went to the shared output.
@@ -83,6 +84,67 @@ func TestRunnerFindsTheCapacityOfAQueueingServer(t *testing.T) {
 	if n != res.Calls {
 		t.Errorf("output holds %d results, the search made %d calls", n, res.Calls)
 	}
+	t.Logf("stalls up to %s", stall)
+	if stall > stallBudget {
+		t.Logf("the machine stalled over %s: the capacity and knee found are not judged", stallBudget)
+		return
+	}
+	if res.Best == nil {
+		t.Fatalf("no rate met the SLO; stop %q", res.Stop)
+	}
+	if got := float64(res.Best.Rate); got < 0.9*implied {
+		t.Errorf("capacity %.1f/s, want %.0f/s within 10%%", got, implied)
+	}
+	// The step that proved it served no more than the server can (answers
+	// held up by a stall could bunch into its measured part).
+	if served := res.Best.Achieved; served > 1.02*implied {
+		t.Errorf("the answer's step served %.1f/s, beyond the %.0f/s the server can", served, implied)
+	}
+	if !res.Knee.Found || float64(res.Knee.Rate) < 0.9*implied {
+		t.Errorf("knee %+v, want one at or above about %.0f/s", res.Knee, implied)
+	}
+	// The first step is well under capacity: every call served at the
+	// service time, at the offered rate.
+	if first.Achieved < 0.9*float64(first.Rate) || first.Measured.SuccessLatencies.P50 > 2*service {
+		t.Errorf("first step at %v: %+v", first.Rate, first)
+	}
+}
+
+// stallBudget is the longest scheduling stall under which the runner's
+// real-time claims are judged: a fifth of the SLO's margin over the
+// service time.
+const stallBudget = 20 * time.Millisecond
+
+// watchStalls measures how late a 5 ms ticker fires until the returned
+// function is called, which gives the worst lateness seen.
+func watchStalls(t *testing.T) func() time.Duration {
+	const every = 5 * time.Millisecond
+	done, worst := make(chan struct{}), make(chan time.Duration)
+	go func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		var most time.Duration
+		last := time.Now()
+		for {
+			select {
+			case now := <-tick.C:
+				// A ticker drops ticks it could not deliver: the gap since the
+				// last one received, less one period, is the stall.
+				most, last = max(most, now.Sub(last)-every), now
+			case <-done:
+				worst <- most
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	var got time.Duration
+	stop := func() time.Duration {
+		once.Do(func() { close(done); got = <-worst })
+		return got
+	}
+	t.Cleanup(func() { stop() })
+	return stop
 }
 
 // A step where 429s dominate is flagged: it says nothing of capacity.
@@ -105,17 +167,26 @@ func TestRunnerFlagsRateLimitedSteps(t *testing.T) {
 }
 
 // Cancelling stops the step under way; the search keeps the best so far.
+// The cancel comes with the second step's third answer, not after a
+// wall-clock delay, so it falls inside that step however slow the machine.
 func TestRunnerInterrupted(t *testing.T) {
 	srv := startServer(t)
 	cfg := Config{Start: 20, Max: 160, Precision: 0.05, StepDuration: 500 * time.Millisecond, Warmup: 100 * time.Millisecond,
 		SLO: mustSLO(t, "p95<1s")}
-	r := &Runner{Plan: chatPlan(srv), Duration: cfg.StepDuration, Warmup: cfg.Warmup, Pause: 50 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res, err := Search(ctx, cfg, func(ctx context.Context, rate load.Rate) (*Step, error) {
-		if rate > cfg.Start {
-			time.AfterFunc(200*time.Millisecond, cancel)
+	var second bool
+	var answers int
+	cancelInSecond := load.SinkFunc(func(*load.Hit) error {
+		if answers++; second && answers == 3 {
+			cancel()
 		}
+		return nil
+	})
+	r := &Runner{Plan: chatPlan(srv), Duration: cfg.StepDuration, Warmup: cfg.Warmup, Pause: 50 * time.Millisecond,
+		Sinks: []load.Sink{cancelInSecond}}
+	res, err := Search(ctx, cfg, func(ctx context.Context, rate load.Rate) (*Step, error) {
+		second, answers = rate > cfg.Start, 0
 		return r.Step(ctx, rate)
 	})
 	if err != nil {
@@ -124,7 +195,9 @@ func TestRunnerInterrupted(t *testing.T) {
 	if res.Stop != StopInterrupted || len(res.Steps) != 2 || !res.Steps[1].Interrupted || res.Steps[1].Met || res.Best != res.Steps[0] {
 		t.Errorf("stop %q, %d steps, best %v", res.Stop, len(res.Steps), res.Best)
 	}
-	if took := res.Finished.Sub(res.Started); took > 2*time.Second {
-		t.Errorf("the search took %s: the interrupted step was not cut short", took)
+	// Cut short: fewer slots than the step's (vegeta may send one more after
+	// the stop, a loaded machine a few).
+	if cut, full := res.Steps[1].Slots, uint64(StepCalls(res.Steps[1].Rate, cfg.StepDuration)); len(res.Steps) == 2 && cut >= full {
+		t.Errorf("the interrupted step offered %d slots, all %d of it: it was not cut short", cut, full)
 	}
 }

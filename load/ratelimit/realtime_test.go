@@ -31,8 +31,20 @@ func TestRealTime(t *testing.T) {
 				caller := NewTargetCaller(target.NewClient(srv.Root()), []string{srv.Keys().Valid}, nil)
 				// A fresh server is idle: the quiet period is only time.
 				f := Run(context.Background(), caller, Config{Expect: limit, Tolerance: 1, SkipQuiet: true})
-				if f.Fingerprint.Algorithm != fam || abs(f.MeasuredLimit-limit.N) > 1 || f.Verdict != VerdictPass {
-					t.Errorf("%s: fingerprint %q limit %d verdict %s (%s); want %s, 20\n%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.Verdict, f.VerdictDetail, fam, lines(f.Evidence))
+				// On the wall clock a stalled machine spreads the burst (tens of
+				// ms at a load of 30 on 2 cores), which can leave a fixed window
+				// and a sliding log both fitting the probes: the tool must then
+				// say so ("A or B" with the true family among them), never
+				// name a wrong family, a wrong limit or a failing verdict. That
+				// each family is told apart exactly is proved on a fake clock
+				// (TestFingerprintsEachAlgorithm).
+				fp := f.Fingerprint
+				if !fp.has(fam) || (fp.Algorithm != fam && len(fp.Candidates) != 2) || abs(f.MeasuredLimit-limit.N) > 1 || f.Verdict != VerdictPass {
+					t.Errorf("%s: fingerprint %q (candidates %v) limit %d verdict %s (%s); want %s (or it and one other), 20\n%s",
+						alg, fp.Algorithm, fp.Candidates, f.MeasuredLimit, f.Verdict, f.VerdictDetail, fam, lines(f.Evidence))
+				}
+				if fp.Algorithm != fam {
+					t.Logf("%s: the machine's stalls left %q undecided", alg, fp.Algorithm)
 				}
 				t.Logf("%s: %s, limit %d, %d calls in %s\n%s%s", alg, f.Fingerprint.Algorithm, f.MeasuredLimit, f.CallsSpent, f.Finished.Sub(f.Started).Round(time.Millisecond), lines(f.Evidence), callLogMs(f))
 			})
