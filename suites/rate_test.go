@@ -38,7 +38,11 @@ func TestRateTryAgainstTheReference(t *testing.T) {
 		// inside a try, which the workflow then repeats.)
 		{"token bucket counting refusals", []fixtures.Option{fixtures.WithAlgorithm(fixtures.TokenBucket), fixtures.WithCountRefused(true)}, true, true, true},
 		{"no limiter", []fixtures.Option{fixtures.WithDeviations("rate-unlimited")}, false, true, true},
-		{"a counter per path", []fixtures.Option{fixtures.WithDeviations("rate-per-route")}, true, false, true},
+		// The burst alternates two paths: a counter per path, or one path
+		// alone counting, never fills.
+		{"a counter per path", []fixtures.Option{fixtures.WithDeviations("rate-per-route")}, false, true, true},
+		{"one path counting", []fixtures.Option{fixtures.WithDeviations("rate-count-one-path")}, false, true, true},
+		{"stream calls skipped", []fixtures.Option{fixtures.WithDeviations("rate-skip-stream")}, true, false, true},
 		{"one path outside the limit", []fixtures.Option{fixtures.WithDeviations("rate-unlimited@/ai/chat")}, true, false, true},
 		{"a short Retry-After on one path", []fixtures.Option{fixtures.WithDeviations("retry-after-short@/ai/v1")}, true, true, false},
 	}
