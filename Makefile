@@ -1,5 +1,8 @@
 # carpathian-conform: `make run` checks the embedded reference server, `make test` proves the tool.
 GO      ?= go
+# One static build everywhere: the image needs it, and tests that build the binary then share
+# the build cache with it instead of compiling the tree twice.
+export CGO_ENABLED := 0
 BIN     := bin/carpathian-conform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/carpathian-ai/carpathian-conform/cmd.Version=$(VERSION)
