@@ -148,8 +148,10 @@ func (s *status) draw(w io.Writer, tick time.Duration) (stop func()) {
 const ProgressEvery = 10 * time.Second
 
 // progressLine is the line a CI log gets every ProgressEvery: specs done of
-// total, calls, 429s waited out, elapsed and, once a spec is done, an
-// estimate of what is left (at the pace so far).
+// total, calls, 429s waited out, elapsed and, once a tenth of the specs is
+// done, an estimate of what is left (at the pace so far). Before that the
+// probes are still being fetched and specs finish in a rush afterwards, so a
+// pace read from the first specs would be wild.
 func (s *status) progressLine(started, now time.Time) string {
 	s.mu.Lock()
 	done, total := s.done, s.total
@@ -157,7 +159,7 @@ func (s *status) progressLine(started, now time.Time) string {
 	elapsed := now.Sub(started).Round(time.Second)
 	line := fmt.Sprintf("check: %d/%d specs · %d calls · %d 429s waited out · %s elapsed",
 		done, total, s.meter.Calls(), s.meter.Waited429(), elapsed)
-	if done > 0 && done < total {
+	if done > 0 && done < total && done*10 >= total {
 		left := time.Duration(float64(now.Sub(started)) * float64(total-done) / float64(done))
 		line += fmt.Sprintf(" · about %s left", left.Round(time.Second))
 	}

@@ -115,3 +115,18 @@ func TestProgressLinesForCILogs(t *testing.T) {
 		t.Errorf("terminal control in a CI log: %q", out.String())
 	}
 }
+
+// While the probes are fetched few specs are done; a pace read from them would
+// promise hours, so the estimate waits for a tenth of the specs.
+func TestProgressLineEstimatesOnceATenthIsDone(t *testing.T) {
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	s := newStatus(&Meter{}, 752)
+	s.done = 2
+	if line := s.progressLine(start, start.Add(4*time.Minute)); strings.Contains(line, "left") {
+		t.Errorf("estimate from 2 of 752 specs: %q", line)
+	}
+	s.done = 376
+	if line := s.progressLine(start, start.Add(4*time.Minute)); !strings.HasSuffix(line, "about 4m0s left") {
+		t.Errorf("half done in 4m: %q", line)
+	}
+}
