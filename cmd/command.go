@@ -80,8 +80,13 @@ func subcommands(env Env) []command {
 		reportCommand(env),
 		compareCommand(env),
 		{name: "version", summary: "print the version", help: "carpathian-conform version: print the version",
-			run: func(*FlagSet, []string) error { fmt.Fprintln(env.Stdout, "carpathian-conform", Version); return nil }},
+			run: func(*FlagSet, []string) error { return printVersion(env) }},
 	}
+}
+
+func printVersion(env Env) error {
+	_, err := fmt.Fprintln(env.Stdout, "carpathian-conform", Version)
+	return err
 }
 
 // newRoot is the command tree: the root runs check (the default command:
@@ -92,9 +97,17 @@ func newRoot(env Env) *cobra.Command {
 	root.Args = unknownCommand
 	defineConfigFlags(root.PersistentFlags())
 	acceptYesNo(root.PersistentFlags())
-	root.Version = Version
-	root.Flags().Bool("version", false, "print the version and exit") // cobra prints it, in this wording
-	root.SetVersionTemplate("carpathian-conform {{.Version}}\n")
+	// --version is ours, not cobra's: cobra prints a version through
+	// text/template, whose reflection keeps every exported method of every
+	// linked type (the OpenAI SDK's whole API surface) in the binary.
+	root.Flags().Bool("version", false, "print the version and exit")
+	runCheck := root.RunE
+	root.RunE = func(cc *cobra.Command, args []string) error {
+		if show, _ := cc.Flags().GetBool("version"); show {
+			return printVersion(env)
+		}
+		return runCheck(cc, args)
+	}
 	for _, c := range subcommands(env) {
 		root.AddCommand(c.cobra())
 	}
