@@ -21,6 +21,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
@@ -55,9 +57,15 @@ func trimNL(b []byte) []byte {
 }
 
 // childCPU runs cmd and returns its user+system CPU time.
-func childCPU(b *testing.B, cmd *exec.Cmd) time.Duration {
-	cpu, _ := childUsage(b, cmd)
-	return cpu
+func childCPU(b *testing.B, cmd *exec.Cmd) time.Duration { return childUsage(b, cmd).CPU }
+
+// usage is what a child process cost: CPU, and its memory at its peak.
+type usage struct {
+	CPU time.Duration
+	// Peak is the high-water RSS; File and Anon split the RSS seen at the
+	// poll where it was highest: pages of the executable (and other files)
+	// against the process's own memory (heap, stacks).
+	Peak, File, Anon int64
 }
 
 // childUsage runs cmd and returns its user+system CPU time and peak RSS.
@@ -67,23 +75,27 @@ func childCPU(b *testing.B, cmd *exec.Cmd) time.Duration {
 // server's, often far above either tool's) into the child's rusage Maxrss
 // at exec. The child's VmHWM, read from /proc while it runs, is its own
 // memory's; Maxrss is used only when it exceeds what it could have inherited.
-func childUsage(b *testing.B, cmd *exec.Cmd) (cpu time.Duration, peakRSS int64) {
+func childUsage(b *testing.B, cmd *exec.Cmd) usage {
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("%s: %v", cmd.Path, err)
 	}
-	var polled atomic.Int64
+	var u usage
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		status := strconv.Itoa(cmd.Process.Pid)
+		var rss int64
 		for t := time.NewTicker(2 * time.Millisecond); ; <-t.C {
-			hwm := vmHWM(status)
-			if hwm < 0 { // exited (a zombie has no memory lines)
+			m := procMemory(status)
+			if m.HWM < 0 { // exited (a zombie has no memory lines)
 				t.Stop()
 				return
 			}
-			polled.Store(max(polled.Load(), hwm))
+			u.Peak = max(u.Peak, m.HWM)
+			if m.RSS > rss {
+				rss, u.File, u.Anon = m.RSS, m.File, m.Anon
+			}
 		}
 	}()
 	err := cmd.Wait()
@@ -92,31 +104,72 @@ func childUsage(b *testing.B, cmd *exec.Cmd) (cpu time.Duration, peakRSS int64) 
 	if err != nil && !errors.As(err, &ee) {
 		b.Fatalf("%s: %v", cmd.Path, err)
 	}
-	peakRSS = polled.Load()
-	inherited := vmHWM("self") // at most this process's peak now, which only grows
+	inherited := procMemory("self").HWM // at most this process's peak now, which only grows
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss<<10 > inherited {
-		peakRSS = ru.Maxrss << 10 // KiB on Linux; above anything inherited, so the child's own
+		u.Peak = ru.Maxrss << 10 // KiB on Linux; above anything inherited, so the child's own
 	}
-	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), peakRSS
+	u.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return u
 }
 
-// vmHWM is the peak RSS in bytes that /proc/<pid>/status reports for a
-// process's memory, -1 when it has none (gone, or a zombie).
-func vmHWM(pid string) int64 {
+// memory is a process's memory lines of /proc/<pid>/status, in bytes.
+type memory struct{ HWM, RSS, File, Anon int64 }
+
+// procMemory reads a process's memory lines; HWM is -1 when it has none
+// (gone, or a zombie).
+func procMemory(pid string) memory {
+	m := memory{HWM: -1}
 	raw, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
-		return -1
+		return m
 	}
+	fields := map[string]*int64{"VmHWM": &m.HWM, "VmRSS": &m.RSS, "RssFile": &m.File, "RssAnon": &m.Anon}
 	for line := range strings.Lines(string(raw)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				return -1
+		name, v, ok := strings.Cut(line, ":")
+		if p := fields[name]; ok && p != nil {
+			if kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil {
+				*p = kb << 10
 			}
-			return kb << 10
 		}
 	}
-	return -1
+	return m
+}
+
+// stageBinary copies a tool's executable into dir, so that both tools'
+// pages come from files written the same way, and returns the copy.
+func stageBinary(b *testing.B, src, dir string) string {
+	dst := filepath.Join(dir, filepath.Base(src))
+	in, err := os.Open(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		b.Fatal(err)
+	}
+	if err := errors.Join(out.Sync(), out.Close()); err != nil {
+		b.Fatal(err)
+	}
+	return dst
+}
+
+// coldStart drops an executable's pages from the page cache, so that each
+// run maps it as a fresh exec does, from disk: how much of a binary a
+// process has resident depends on how its pages got into the cache, and the
+// tool run last would otherwise start warmer.
+func coldStart(b *testing.B, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		b.Logf("cannot drop %s from the page cache: %v", path, err)
+	}
 }
 
 // buildCLI builds our binary into dir.
@@ -291,12 +344,14 @@ const openLoopDuration = 10 * time.Second
 // RSS, the achieved rate and the most calls in any 100 ms, then the ratios
 // the goals are stated in: CPU ≤ 1.0× vegeta's, RSS ≤ 1.2×, rate within
 // 0.5% of the target, 100 ms peak ≤ 1.1× expected. The machine may be
-// shared: both tools run in the same iteration, one after the other, and
-// -count repeats.
+// shared: both tools run in the same iteration, one after the other, the
+// first one alternating between iterations, and -count repeats. Both
+// executables are copied into one directory the same way and dropped from
+// the page cache before each run, so both start as a fresh exec does.
 func BenchmarkOpenLoop(b *testing.B) {
-	vegetaBin := vegetaBinary(b)
 	dir := b.TempDir()
-	ours := buildCLI(b, dir)
+	vegetaBin := stageBinary(b, vegetaBinary(b), dir)
+	ours := stageBinary(b, buildCLI(b, b.TempDir()), dir)
 	srv := startServer(b)
 	key := srv.Keys().Valid
 	body := ChatBodies([][]target.Message{Prompt("Say hi.")}, 16)[0]
@@ -309,50 +364,71 @@ func BenchmarkOpenLoop(b *testing.B) {
 		srv.Root().URL(target.PathChat), key, bodyFile)), 0o600); err != nil {
 		b.Fatal(err)
 	}
+	type tool struct {
+		name, bin string
+		args      func(rate int, out string) []string
+	}
+	tools := []tool{
+		{"carpathian-conform load", ours, func(rate int, out string) []string {
+			return []string{"load", "--base-url", srv.BaseURL(), "--api-key", key, "--rate", fmt.Sprintf("%d/s", rate),
+				"--duration", openLoopDuration.String(), "--body-file", bodyFile, "--yes", "--output", out}
+		}},
+		{"vegeta attack", vegetaBin, func(rate int, out string) []string {
+			return []string{"attack", fmt.Sprintf("-rate=%d/s", rate), "-duration=" + openLoopDuration.String(),
+				"-targets=" + targets, "-output=" + out}
+		}},
+	}
+	iteration := 0
 	for _, rate := range openLoopRates {
 		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				out := filepath.Join(dir, "ours.bin")
-				oursCPU, oursRSS := childUsage(b, exec.Command(ours, "load", "--base-url", srv.BaseURL(), "--api-key", key,
-					"--rate", fmt.Sprintf("%d/s", rate), "--duration", openLoopDuration.String(), "--body-file", bodyFile,
-					"--yes", "--output", out))
-				o := readResults(b, out)
-				vout := filepath.Join(dir, "vegeta.bin")
-				vegCPU, vegRSS := childUsage(b, exec.Command(vegetaBin, "attack", fmt.Sprintf("-rate=%d/s", rate),
-					"-duration="+openLoopDuration.String(), "-targets="+targets, "-output="+vout))
-				v := readResults(b, vout)
-				if o.Requests == 0 || v.Requests == 0 {
-					b.Fatalf("ours sent %d, vegeta %d", o.Requests, v.Requests)
+				type run struct {
+					usage
+					f openLoopFigures
+				}
+				runs := make([]run, len(tools))
+				for k := range tools {
+					t := (k + iteration) % len(tools) // alternate which tool goes first
+					out := filepath.Join(dir, fmt.Sprintf("results-%d.bin", t))
+					coldStart(b, tools[t].bin)
+					runs[t].usage = childUsage(b, exec.Command(tools[t].bin, tools[t].args(rate, out)...))
+					runs[t].f = readResults(b, out)
+				}
+				iteration++
+				o, v := runs[0], runs[1]
+				if o.f.Requests == 0 || v.f.Requests == 0 {
+					b.Fatalf("ours sent %d, vegeta %d", o.f.Requests, v.f.Requests)
 				}
 				expected := float64(rate) / 10
-				oursPerReq := float64(oursCPU.Microseconds()) / float64(o.Requests)
-				vegPerReq := float64(vegCPU.Microseconds()) / float64(v.Requests)
-				b.ReportMetric(oursPerReq, "ours-cpu-µs/req")
-				b.ReportMetric(vegPerReq, "vegeta-cpu-µs/req")
-				b.ReportMetric(oursPerReq/vegPerReq, "cpu-ratio")
-				b.ReportMetric(float64(oursRSS)/(1<<20), "ours-rss-MB")
-				b.ReportMetric(float64(vegRSS)/(1<<20), "vegeta-rss-MB")
-				b.ReportMetric(float64(oursRSS)/float64(vegRSS), "rss-ratio")
-				b.ReportMetric(o.Rate, "ours-req/s")
-				b.ReportMetric(v.Rate, "vegeta-req/s")
-				b.ReportMetric(float64(o.Max100ms)/expected, "ours-peak100ms-x")
-				b.ReportMetric(float64(v.Max100ms)/expected, "vegeta-peak100ms-x")
+				perReq := func(r run) float64 { return float64(r.CPU.Microseconds()) / float64(r.f.Requests) }
+				mb := func(n int64) float64 { return float64(n) / (1 << 20) }
+				b.ReportMetric(perReq(o), "ours-cpu-µs/req")
+				b.ReportMetric(perReq(v), "vegeta-cpu-µs/req")
+				b.ReportMetric(perReq(o)/perReq(v), "cpu-ratio")
+				b.ReportMetric(mb(o.Peak), "ours-rss-MB")
+				b.ReportMetric(mb(v.Peak), "vegeta-rss-MB")
+				b.ReportMetric(float64(o.Peak)/float64(v.Peak), "rss-ratio")
+				b.ReportMetric(o.f.Rate, "ours-req/s")
+				b.ReportMetric(v.f.Rate, "vegeta-req/s")
+				b.ReportMetric(float64(o.f.Max100ms)/expected, "ours-peak100ms-x")
+				b.ReportMetric(float64(v.f.Max100ms)/expected, "vegeta-peak100ms-x")
 				var tb strings.Builder
-				loadavg, _ := os.ReadFile("/proc/loadavg")
+				loadavg := strings.Fields(readFileString("/proc/loadavg"))
 				fmt.Fprintf(&tb, "open loop, chat, %d/s for %s, same target, one after the other (load average %s):\n",
-					rate, openLoopDuration, strings.Join(strings.Fields(string(loadavg))[:min(3, len(strings.Fields(string(loadavg))))], " "))
-				fmt.Fprintf(&tb, "| tool | requests | achieved rate | CPU µs/req | peak RSS MB | max per 100 ms |\n|---|---|---|---|---|---|\n")
-				for _, row := range []struct {
-					name string
-					f    openLoopFigures
-					cpu  float64
-					rss  int64
-				}{{"carpathian-conform load", o, oursPerReq, oursRSS}, {"vegeta attack", v, vegPerReq, vegRSS}} {
-					fmt.Fprintf(&tb, "| %s | %d | %.1f/s (%+.2f%%) | %.1f | %.1f | %d (%.2f×) |\n", row.name, row.f.Requests, row.f.Rate,
-						100*(row.f.Rate/float64(rate)-1), row.cpu, float64(row.rss)/(1<<20), row.f.Max100ms, float64(row.f.Max100ms)/expected)
+					rate, openLoopDuration, strings.Join(loadavg[:min(3, len(loadavg))], " "))
+				fmt.Fprintf(&tb, "| tool | requests | achieved rate | CPU µs/req | peak RSS MB (file + anon) | max per 100 ms |\n|---|---|---|---|---|---|\n")
+				for t, r := range runs {
+					fmt.Fprintf(&tb, "| %s | %d | %.1f/s (%+.2f%%) | %.1f | %.1f (%.1f + %.1f) | %d (%.2f×) |\n", tools[t].name, r.f.Requests, r.f.Rate,
+						100*(r.f.Rate/float64(rate)-1), perReq(r), mb(r.Peak), mb(r.File), mb(r.Anon), r.f.Max100ms, float64(r.f.Max100ms)/expected)
 				}
 				b.Log("\n" + tb.String())
 			}
 		})
 	}
+}
+
+// readFileString is a small file's text, "" when it cannot be read.
+func readFileString(path string) string {
+	raw, _ := os.ReadFile(path)
+	return string(raw)
 }

@@ -10,12 +10,16 @@ import (
 // Histogram records values exactly where it can and to three significant
 // digits where it cannot: count, sum, min and max are exact; percentiles come
 // from an HDR histogram, whose error is bounded (±0.1%), unlike vegeta's
-// t-digest estimates. Memory is fixed whatever the count.
+// t-digest estimates. Memory is fixed whatever the count; the HDR counts
+// (up to 190 kB each) are made by the first value, so the distributions a
+// run never fills (refusals in a clean run, tokens of models calls) cost
+// nothing.
 type Histogram struct {
-	hdr      *hdrhistogram.Histogram
-	count    uint64
-	sum      float64
-	min, max int64
+	hdr             *hdrhistogram.Histogram
+	lowest, highest int64
+	count           uint64
+	sum             float64
+	min, max        int64
 }
 
 // Histogram ranges: latencies in ns from 1 µs to an hour, tokens up to 10^7,
@@ -30,7 +34,7 @@ const (
 // NewHistogram makes a histogram for values from lowest to highest (values
 // outside are clamped into the percentiles, kept exact in min/max/sum).
 func NewHistogram(lowest, highest int64) *Histogram {
-	return &Histogram{hdr: hdrhistogram.New(lowest, highest, 3)}
+	return &Histogram{lowest: lowest, highest: highest}
 }
 
 // NewLatencyHistogram records durations in nanoseconds.
@@ -46,7 +50,10 @@ func (h *Histogram) Record(v int64) {
 	}
 	h.count++
 	h.sum += float64(v)
-	clamped := min(max(v, h.hdr.LowestTrackableValue()), h.hdr.HighestTrackableValue())
+	if h.hdr == nil {
+		h.hdr = hdrhistogram.New(h.lowest, h.highest, 3)
+	}
+	clamped := min(max(v, h.lowest), h.highest)
 	_ = h.hdr.RecordValue(clamped) // cannot fail once clamped
 }
 
