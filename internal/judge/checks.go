@@ -82,20 +82,31 @@ func IsEventStream(h http.Header) bool {
 // a streaming chunk, another vendor's error, a text_completion) is not served.
 // It returns the usage, and an error saying in one line what is missing.
 func Completion(ex *target.Exchange) (target.Usage, error) {
-	if err := CheckChatEnvelope(ex); err != nil {
-		return target.Usage{}, err
+	_, u, err := servedObject(ex)
+	return u, err
+}
+
+// servedObject is Completion that also returns the body it decoded (once),
+// for the clauses that go on to read a served reply.
+func servedObject(ex *target.Exchange) (Object, target.Usage, error) {
+	obj, err := chatEnvelope(ex)
+	if err != nil {
+		return nil, target.Usage{}, err
 	}
-	obj, _ := DecodeObject(ex.Body) // CheckChatEnvelope decoded it once already
 	if o, _ := obj["object"].(string); o == "text_completion" {
-		return target.Usage{}, errors.New(`answered the legacy "text_completion" shape, want a chat completion`)
+		return nil, target.Usage{}, errors.New(`answered the legacy "text_completion" shape, want a chat completion`)
 	}
 	if err := CheckChatChoices(obj); err != nil {
 		if _, isErr := obj["error"]; isErr {
-			return target.Usage{}, fmt.Errorf("status %d but the body is an error: %s", ex.Status, snippet(ex.Body))
+			return nil, target.Usage{}, fmt.Errorf("status %d but the body is an error: %s", ex.Status, snippet(ex.Body))
 		}
-		return target.Usage{}, err
+		return nil, target.Usage{}, err
 	}
-	return CheckChatUsage(obj)
+	u, err := CheckChatUsage(obj)
+	if err != nil {
+		return nil, target.Usage{}, err
+	}
+	return obj, u, nil
 }
 
 // CheckServed is Completion for callers that need only the verdict.
@@ -106,14 +117,19 @@ func CheckServed(ex *target.Exchange) error {
 
 // CheckChatEnvelope is CHAT-1: 200, application/json, a JSON object.
 func CheckChatEnvelope(ex *target.Exchange) error {
+	_, err := chatEnvelope(ex)
+	return err
+}
+
+// chatEnvelope is CheckChatEnvelope returning the object it decoded.
+func chatEnvelope(ex *target.Exchange) (Object, error) {
 	if err := CheckStatus(ex, http.StatusOK); err != nil {
-		return err
+		return nil, err
 	}
 	if err := CheckJSONContentType(ex.Header); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := DecodeObject(ex.Body)
-	return err
+	return DecodeObject(ex.Body)
 }
 
 // CheckChatChoices is CHAT-2: choices non-empty, choices[0].message.content a string.

@@ -108,10 +108,10 @@ func MaxTokensHonoured(ex *target.Exchange) error {
 	if json.Unmarshal(ex.RequestBody, &req) != nil || req.MaxTokens <= 0 {
 		return cannotTell("the request carried no max_tokens")
 	}
-	if _, err := completion(ex); err != nil {
+	obj, err := completion(ex)
+	if err != nil {
 		return err
 	}
-	obj, _ := DecodeObject(ex.Body)
 	usage, _ := obj["usage"].(map[string]any)
 	n, err := Integer(usage["completion_tokens"])
 	if err != nil {
@@ -230,10 +230,11 @@ func NotAnErrorAs200(ex *target.Exchange) error { return CheckNotAnErrorAs200(ex
 
 // completion is the body of a served reply, or why the clause cannot tell.
 func completion(ex *target.Exchange) (Object, error) {
-	if err := CheckServed(ex); err != nil {
+	obj, _, err := servedObject(ex)
+	if err != nil {
 		return nil, cannotTell("the chat call was not served: %v", err)
 	}
-	return DecodeObject(ex.Body)
+	return obj, nil
 }
 
 // served2xxObject is the body of a 2xx JSON object reply, or why CHAT-2/3

@@ -28,10 +28,14 @@ func Reply(request []byte, status int, header http.Header, body []byte) []Findin
 		add("CHAT-1", CheckStatus(ex, http.StatusOK))
 		return out
 	}
-	add("CHAT-1", CompletionEnvelope(ex))
-	add("CHAT-2", CompletionChoices(ex))
-	_, err := CompletionUsage(ex)
-	add("CHAT-3", err)
+	// A reply the fast scan proves served keeps CHAT-1..3 (it accepts only
+	// what Completion does); only the others need the decoded body.
+	if _, served := fastCompletion(status, header, body); !served {
+		add("CHAT-1", CompletionEnvelope(ex))
+		add("CHAT-2", CompletionChoices(ex))
+		_, err := CompletionUsage(ex)
+		add("CHAT-3", err)
+	}
 	add("CHAT-4", CompletionFields(ex))
 	add("CHAT-6", MaxTokensHonoured(ex))
 	return out

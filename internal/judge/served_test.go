@@ -1,7 +1,9 @@
 package judge
 
 import (
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,6 +110,47 @@ func BenchmarkReadCompletion(b *testing.B) {
 			if _, err := Completion(ex); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// BenchmarkReply is the full CHAT check `load` runs on its sampled replies.
+func BenchmarkReply(b *testing.B) {
+	h := http.Header{"Content-Type": {"application/json"}}
+	body, request := []byte(goodChat), []byte(`{"model":"default","messages":[{"role":"user","content":"Say hi."}],"max_tokens":16}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if fs := Reply(request, 200, h, body); len(fs) > 0 {
+			b.Fatal(fs)
+		}
+	}
+}
+
+// Reply skips CHAT-1..3 on replies the fast scan proves served; its findings
+// must be those of every row's expectation run in full.
+func FuzzReply(f *testing.F) {
+	for _, c := range servedCases {
+		f.Add([]byte(c), []byte(`{"max_tokens":1}`))
+	}
+	f.Add([]byte(goodChat), []byte(`{"max_tokens":16}`))
+	f.Fuzz(func(t *testing.T, body, request []byte) {
+		h := http.Header{"Content-Type": {"application/json"}}
+		ex := &target.Exchange{Status: 200, Header: h, Body: body, RequestBody: request}
+		var want []Finding
+		for _, row := range []struct {
+			clause string
+			check  func(*target.Exchange) error
+		}{
+			{"CHAT-1", CompletionEnvelope}, {"CHAT-2", CompletionChoices},
+			{"CHAT-3", func(ex *target.Exchange) error { _, err := CompletionUsage(ex); return err }},
+			{"CHAT-4", CompletionFields}, {"CHAT-6", MaxTokensHonoured},
+		} {
+			if err := row.check(ex); err != nil && !errors.Is(err, ErrCannotTell) {
+				want = append(want, Finding{Clause: row.clause, Detail: err.Error()})
+			}
+		}
+		if got := Reply(request, 200, h, body); !slices.Equal(got, want) {
+			t.Fatalf("%.200q, request %.100q: Reply %v, the rows %v", body, request, got, want)
 		}
 	})
 }
