@@ -231,7 +231,9 @@ func openInBrowser(t *testing.T, browserCtx context.Context, path string, page [
 			// An alert is script that came from data; dismissed, or the page
 			// would wait for it until the test times out.
 			problem("JS dialog %s: %s", ev.Type, ev.Message)
-			go func() { _, _ = chromedp.Call(tab, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{}) }()
+			go func() {
+				_, _ = chromedp.Call(tab, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{})
+			}()
 		case *network.EventRequestWillBeSent:
 			if u := ev.Request.URL; !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
 				problem("network request: %s", u)
