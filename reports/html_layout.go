@@ -52,7 +52,9 @@ func chartJSON(charts []htmlChart) (string, error) {
 
 // pageNode lays out a whole page.
 func pageNode(p *htmlPage, a pageAssets, charts string) g.Node {
-	return h.Doctype(h.HTML(h.Lang("en"),
+	// The doctype spelled as before gomponents, which writes it lower-case:
+	// readers (and tests) that look for <!DOCTYPE html> still find it.
+	return g.Group{g.Raw("<!DOCTYPE html>\n"), h.HTML(h.Lang("en"),
 		h.Head(
 			h.Meta(h.Charset("utf-8")),
 			h.Meta(h.Name("viewport"), h.Content("width=device-width, initial-scale=1")),
@@ -74,7 +76,7 @@ func pageNode(p *htmlPage, a pageAssets, charts string) g.Node {
 				h.Script(g.Raw(a.AppJS)),
 			}),
 		),
-	))
+	), g.Raw("\n")}
 }
 
 func sectionNode(s htmlSection) g.Node {
