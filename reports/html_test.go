@@ -280,7 +280,11 @@ func TestHTMLChartDataCannotCloseItsScript(t *testing.T) {
 		t.Fatal("no chart data on the page")
 	}
 	data := page[start+len(`<script type="application/json" id="chart-data">`):]
-	data = data[:strings.Index(data, "</script>")]
+	end := strings.Index(data, "</script>")
+	if end < 0 {
+		t.Fatal("the chart data's script never ends")
+	}
+	data = data[:end]
 	var charts []htmlChart
 	if err := json.Unmarshal([]byte(data), &charts); err != nil {
 		t.Fatalf("the chart data is not JSON: %v", err)
