@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"html/template"
 	"io"
 	"strings"
 )
@@ -13,16 +12,12 @@ import (
 // uPlot (vendored, MIT) and the chart data are all inline, so a page opens
 // from file:// with no network, attached to a ticket or a CI artifact.
 //
-//go:embed html/page.gohtml html/style.css html/app.js html/uplot/uPlot.iife.min.js html/uplot/uPlot.min.css
+//go:embed html/style.css html/app.js html/uplot/uPlot.iife.min.js html/uplot/uPlot.min.css
 var htmlAssets embed.FS
-
-var htmlTemplate = template.Must(template.New("page.gohtml").Funcs(template.FuncMap{
-	"badge": verdictClass,
-}).ParseFS(htmlAssets, "html/page.gohtml"))
 
 // htmlPage is what every HTML report is made of: a heading, sections of
 // figures, tables, charts, prose and collapsible clauses. Each command's
-// page builds one; page.gohtml lays them all out the same way.
+// page builds one; pageNode (html_layout.go) lays them all out the same way.
 type htmlPage struct {
 	Kind     string   // the command: load, capacity, ratelimit, check
 	Title    string   // the page's heading
@@ -116,31 +111,12 @@ func num(v float64) *float64 { return &v }
 
 // writeHTML renders a page whole, keys scrubbed like every report.
 func writeHTML(w io.Writer, p *htmlPage) error {
-	asset := func(name string) string {
-		b, err := htmlAssets.ReadFile("html/" + name)
-		if err != nil {
-			panic(err) // embedded at build time: cannot be missing
-		}
-		return string(b)
+	charts, err := chartJSON(p.Charts)
+	if err != nil {
+		return fmt.Errorf("rendering the HTML report: %v", err)
 	}
-	data := struct {
-		*htmlPage
-		AppJS, UPlotJS template.JS
-		UPlotCSS       template.CSS
-		StyleCSS       template.CSS
-	}{
-		htmlPage: p,
-		StyleCSS: template.CSS(asset("style.css")),
-		UPlotCSS: template.CSS(asset("uplot/uPlot.min.css")),
-		AppJS:    template.JS(asset("app.js")),
-		UPlotJS:  template.JS(asset("uplot/uPlot.iife.min.js")),
-	}
-	return render(w, func(b *bytes.Buffer) error {
-		if err := htmlTemplate.Execute(b, data); err != nil {
-			return fmt.Errorf("rendering the HTML report: %v", err)
-		}
-		return nil
-	})
+	page := pageNode(p, embeddedAssets(), charts)
+	return render(w, func(b *bytes.Buffer) error { return page.Render(b) })
 }
 
 // writeHTMLFile writes a page to path with WriteFile ("-" is stdout).

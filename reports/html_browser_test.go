@@ -16,6 +16,7 @@ import (
 
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -48,6 +49,7 @@ type pageCheck struct {
 	Open   int                     `json:"openDetails"`
 	Closed int                     `json:"closedDetails"`
 	Curls  int                     `json:"visibleCurls"`
+	Images int                     `json:"images"` // no report has one: an image is markup that came from data
 }
 
 type chartPainted struct {
@@ -95,6 +97,7 @@ const checkScript = `(() => {
   out.openDetails = document.querySelectorAll("details[open]").length;
   out.closedDetails = document.querySelectorAll("details:not([open])").length;
   out.visibleCurls = [...document.querySelectorAll("pre.curl")].filter(p => p.offsetHeight > 0).length;
+  out.images = document.images.length;
   return out;
 })()`
 
@@ -165,13 +168,22 @@ func TestHTMLPagesInBrowser(t *testing.T) {
 		}
 		page := strings.Replace(b.String(), "</body>", `<script>console.error("boom")</script><script>throw new Error("kaput")</script><img src="http://127.0.0.1:9/x.png"></body>`, 1)
 		problems := strings.Join(openInBrowser(t, browserCtx, filepath.Join(dir, "broken.html"), []byte(page), htmlCharts["load"], ""), "\n")
-		for _, want := range []string{"console error: boom", "JS exception", "kaput", "network request: http://127.0.0.1:9/x.png", "chart tokens-over-time: empty"} {
+		for _, want := range []string{"console error: boom", "JS exception", "kaput", "network request: http://127.0.0.1:9/x.png", "chart tokens-over-time: empty", "1 <img>"} {
 			if !strings.Contains(problems, want) {
 				t.Errorf("the check missed %q; it found:\n%s", want, problems)
 			}
 		}
 	})
-	t.Logf("%s: %d pages checked in %s", browser, len(pages)+1, time.Since(started).Round(time.Millisecond))
+	t.Run("a hostile chart label stays text", func(t *testing.T) {
+		var b bytes.Buffer
+		if err := writeHTML(&b, hostileChartPage(t)); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range openInBrowser(t, browserCtx, filepath.Join(dir, "hostile.html"), b.Bytes(), htmlCharts["load"], "") {
+			t.Error(p)
+		}
+	})
+	t.Logf("%s: %d pages checked in %s", browser, len(pages)+2, time.Since(started).Round(time.Millisecond))
 }
 
 // openInBrowser opens a page in a new tab of the browser and returns what
@@ -192,6 +204,7 @@ func openInBrowser(t *testing.T, browserCtx context.Context, path string, page [
 	}
 	// The listener sees every event from the tab's start: runtime, log and
 	// network are enabled by chromedp.
+	var tab context.Context
 	tab, closeTab := chromedp.NewContext(browserCtx, chromedp.WithListener(func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventExceptionThrown:
@@ -214,6 +227,13 @@ func openInBrowser(t *testing.T, browserCtx context.Context, path string, page [
 			if l := ev.Entry.Level; l == cdplog.EntryLevelError || l == cdplog.EntryLevelWarning {
 				problem("browser log %s: %s %s", l, ev.Entry.Text, ev.Entry.URL)
 			}
+		case *cdppage.EventJavascriptDialogOpening:
+			// An alert is script that came from data; dismissed, or the page
+			// would wait for it until the test times out.
+			problem("JS dialog %s: %s", ev.Type, ev.Message)
+			go func() {
+				_, _ = chromedp.Call(tab, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{})
+			}()
 		case *network.EventRequestWillBeSent:
 			if u := ev.Request.URL; !strings.HasPrefix(u, "file://") && !strings.HasPrefix(u, "data:") {
 				problem("network request: %s", u)
@@ -250,6 +270,9 @@ func openInBrowser(t *testing.T, browserCtx context.Context, path string, page [
 		case c.Data < minDataPixels:
 			problem("chart %s: empty: %d pixels painted, %d of them data (per series %v)", id, c.Painted, c.Data, c.Series)
 		}
+	}
+	if got.Images > 0 {
+		problem("%d <img> on the page: markup that came from data", got.Images)
 	}
 	if strings.HasSuffix(path, "check.html") && (got.Open == 0 || got.Closed == 0 || got.Curls == 0) {
 		problem("check page: %d clauses open, %d closed, %d curl commands shown; want FAIL/WARN open with their curl, the rest closed", got.Open, got.Closed, got.Curls)

@@ -2,7 +2,9 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -234,5 +236,91 @@ func TestLoadHTMLWithoutCalls(t *testing.T) {
 	}
 	if s := b.String(); strings.Contains(s, "chart-data") || !strings.Contains(s, "Latency by outcome") {
 		t.Error("a page without calls should have its tables and no chart")
+	}
+}
+
+// hostileLabel would end the chart data's <script> and run an image's
+// onerror if it reached the page as markup.
+const hostileLabel = `</script><img src=x onerror=alert(1)>`
+
+// hostileChartPage is the load page with hostileLabel as a chart's title,
+// a series' label and a mark's label.
+func hostileChartPage(t *testing.T) *htmlPage {
+	t.Helper()
+	run, tl := htmlLoadSample(t)
+	p := loadPage(run, tl, "v-test")
+	for i := range p.Charts {
+		if c := &p.Charts[i]; c.ID == "latency-over-time" {
+			c.Title, c.Series[0].Label = hostileLabel, hostileLabel
+			c.YMarks = append(c.YMarks, htmlMark{At: 100, Label: hostileLabel, Color: colorMark})
+			return p
+		}
+	}
+	t.Fatal("the load page has no latency-over-time chart")
+	return nil
+}
+
+// The chart data sits in a <script> as JSON: a label cannot end the script
+// early, and the page's scripts read it back unchanged.
+func TestHTMLChartDataCannotCloseItsScript(t *testing.T) {
+	p := hostileChartPage(t)
+	var b bytes.Buffer
+	if err := writeHTML(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Contains(page, "<img") {
+		t.Error("the page carries an <img> tag")
+	}
+	if n := strings.Count(page, "</script"); n != 3 { // chart data, uPlot, app.js
+		t.Errorf("%d script ends, want 3: a label closed a script", n)
+	}
+	start := strings.Index(page, `<script type="application/json" id="chart-data">`)
+	if start < 0 {
+		t.Fatal("no chart data on the page")
+	}
+	data := page[start+len(`<script type="application/json" id="chart-data">`):]
+	end := strings.Index(data, "</script>")
+	if end < 0 {
+		t.Fatal("the chart data's script never ends")
+	}
+	data = data[:end]
+	var charts []htmlChart
+	if err := json.Unmarshal([]byte(data), &charts); err != nil {
+		t.Fatalf("the chart data is not JSON: %v", err)
+	}
+	var labels int
+	for _, c := range charts {
+		if c.Title == hostileLabel {
+			labels++
+		}
+		for _, s := range c.Series {
+			if s.Label == hostileLabel {
+				labels++
+			}
+		}
+		for _, m := range c.YMarks {
+			if m.Label == hostileLabel {
+				labels++
+			}
+		}
+	}
+	if labels != 3 {
+		t.Errorf("%d of the 3 hostile labels read back unchanged", labels)
+	}
+}
+
+// A chart value JSON cannot carry (NaN) fails the page with a clear error
+// rather than writing a page whose chart data does not parse.
+func TestHTMLChartDataNotANumber(t *testing.T) {
+	p := hostileChartPage(t)
+	p.Charts[0].X[0] = math.NaN()
+	var b bytes.Buffer
+	err := writeHTML(&b, p)
+	if err == nil || !strings.Contains(err.Error(), "chart data") {
+		t.Errorf("got %v, want an error naming the chart data", err)
+	}
+	if b.Len() != 0 {
+		t.Error("a failed page wrote something")
 	}
 }
