@@ -154,7 +154,9 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	if hc.Transport == nil {
 		hc.Transport = http.DefaultTransport
 	}
-	hc.Transport = newCallTransport(hc.Transport, plan)
+	// The call transport times each call out instead of the client (see
+	// callTransport).
+	hc.Transport, hc.Timeout = newCallTransport(hc.Transport, plan, hc.Timeout), 0
 	r.hc = &hc
 	r.pacer = plan.Profile.NewPacer(append([]PacerOption{WithMaxCalls(plan.MaxCalls), withStarted(r.sent.Load)}, cfg.pacerOpts...)...)
 	return r

@@ -397,3 +397,40 @@ func TestReadPrompts(t *testing.T) {
 		}
 	}
 }
+
+// Each call is bounded by the plan's timeout, a slow body included (the
+// call transport's deadline, not http.Client.Timeout's).
+func TestRunTimesCallsOut(t *testing.T) {
+	for name, stall := range map[string]func(w http.ResponseWriter){
+		"headers": func(http.ResponseWriter) {},
+		"body": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"choices":[`)
+			w.(http.Flusher).Flush()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := startServer(t)
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body) // so the server notices the client leave
+				stall(w)
+				select { // until the client gives up (bounded, should it not)
+				case <-r.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
+			}))
+			t.Cleanup(hs.Close)
+			plan := chatPlan(srv, must(Constant(10, 200*time.Millisecond)))
+			plan.Root, plan.Timeout = target.MustParseBaseURL(hs.URL+"/ai/v1"), 100*time.Millisecond
+			res, err := Run(context.Background(), plan, WithGrace(3*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := res.Summary
+			if s.Requests != 2 || s.Successes != 0 || s.ErrorClasses["timeout"] != 2 || res.Finished.Sub(res.Started) > 2*time.Second {
+				t.Errorf("requests %d, successes %d, classes %v, after %s", s.Requests, s.Successes, s.ErrorClasses, res.Finished.Sub(res.Started))
+			}
+		})
+	}
+}

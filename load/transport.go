@@ -2,9 +2,11 @@ package load
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
@@ -13,17 +15,23 @@ import (
 // number (the X-Vegeta-Seq header): Plan.Call(seq) decides both, so every
 // result can be traced to the key and body it used, exactly and without
 // shared state between vegeta's workers.
+//
+// It also bounds each call, body included, by the plan's timeout, the job of
+// http.Client.Timeout: with that set and a RoundTripper net/http does not
+// know (this one), the client falls back to its legacy cancellation, which
+// costs two goroutines, a timer and channels more per call.
 type callTransport struct {
-	next   http.RoundTripper
-	plan   *Plan
-	auth   [][]string // each key's Authorization header value
-	bodies [][]byte
+	next    http.RoundTripper
+	plan    *Plan
+	auth    [][]string // each key's Authorization header value
+	bodies  [][]byte
+	timeout time.Duration // 0: none
 }
 
 var userAgent = []string{target.UserAgent}
 
-func newCallTransport(next http.RoundTripper, p *Plan) *callTransport {
-	t := &callTransport{next: next, plan: p, bodies: p.Bodies}
+func newCallTransport(next http.RoundTripper, p *Plan, timeout time.Duration) *callTransport {
+	t := &callTransport{next: next, plan: p, bodies: p.Bodies, timeout: timeout}
 	for _, k := range p.Keys {
 		t.auth = append(t.auth, []string{"Bearer " + k})
 	}
@@ -45,7 +53,29 @@ func (t *callTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.ContentLength = int64(len(b))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
-	return t.next.RoundTrip(r)
+	if t.timeout <= 0 {
+		return t.next.RoundTrip(r)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	res, err := t.next.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
+	return res, nil
+}
+
+// cancelOnClose ends a call's timeout once its body is read and closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the
