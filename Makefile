@@ -45,8 +45,11 @@ bench: $(VEGETA) ## speed and memory goals, measured (see README "Performance")
 $(VEGETA): ## the vegeta CLI, the yardstick our load engine is benchmarked against
 	$(GO) install github.com/tsenart/vegeta/v12@v12.13.0
 
-fuzz: ## a short fuzz of the base-URL normalizer
-	$(GO) test ./target -run '^$$' -fuzz FuzzParseBaseURL -fuzztime 30s
+fuzz: ## a short fuzz of each fuzz target: the base-URL normalizer, the judges' fast paths, table wrapping
+	$(GO) test ./internal/target -run '^$$' -fuzz FuzzParseBaseURL -fuzztime 30s
+	$(GO) test ./internal/judge -run '^$$' -fuzz FuzzReadCompletion -fuzztime 30s
+	$(GO) test ./internal/judge -run '^$$' -fuzz FuzzReply -fuzztime 30s
+	$(GO) test ./reports -run '^$$' -fuzz FuzzWrap -fuzztime 30s
 
 clean:
 	rm -rf bin

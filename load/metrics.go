@@ -22,10 +22,12 @@ type Histogram struct {
 	min, max        int64
 }
 
-// Histogram ranges: latencies in ns from 1 µs to an hour, tokens up to 10^7,
-// time per token in µs up to an hour.
+// Histogram ranges: latencies in ns up to an hour, tokens up to 10^7, time
+// per token in µs up to an hour. The lowest value is the histogram's unit:
+// latencies counted in whole microseconds would be kept to 512 ns, 0.2% of a
+// 260 µs call, where three significant digits promise 0.1%.
 const (
-	latencyLowest  = int64(time.Microsecond)
+	latencyLowest  = int64(1)
 	latencyHighest = int64(time.Hour)
 	tokensHighest  = 10_000_000
 	perTokenHighes = int64(time.Hour / time.Microsecond)

@@ -39,10 +39,12 @@ var timelineWidths = []time.Duration{
 
 // Per-bucket latencies are kept to one significant digit (within about 6%):
 // enough to draw, and 4 kB instead of 200 kB a bucket. The whole-run
-// distributions keep two.
+// distributions keep two. At those precisions a microsecond unit loses
+// nothing and keeps the buckets small.
 const (
 	timelineDigits     = 1
 	distributionDigits = 2
+	timelineLowest     = int64(time.Microsecond)
 )
 
 type timelineBucket struct {
@@ -66,8 +68,8 @@ func NewTimeline(origin time.Time, span time.Duration) *Timeline {
 		}
 	}
 	return &Timeline{origin: origin, width: width,
-		okDist:    hdrhistogram.New(latencyLowest, latencyHighest, distributionDigits),
-		otherDist: hdrhistogram.New(latencyLowest, latencyHighest, distributionDigits)}
+		okDist:    hdrhistogram.New(timelineLowest, latencyHighest, distributionDigits),
+		otherDist: hdrhistogram.New(timelineLowest, latencyHighest, distributionDigits)}
 }
 
 // Add records one hit (Sink).
@@ -106,7 +108,7 @@ func (t *Timeline) Add(h *Hit) error {
 // Close implements Sink; a timeline holds no resource.
 func (t *Timeline) Close() error { return nil }
 
-func clampLatency(v int64) int64 { return min(max(v, latencyLowest), latencyHighest) }
+func clampLatency(v int64) int64 { return min(max(v, timelineLowest), latencyHighest) }
 
 // bucket returns the bucket holding time at, growing the timeline (and
 // coarsening it when it would pass MaxTimelineBuckets).
@@ -127,7 +129,7 @@ func (t *Timeline) bucket(at time.Time) *timelineBucket {
 }
 
 func newTimelineBucket() *timelineBucket {
-	return &timelineBucket{okLatency: hdrhistogram.New(latencyLowest, latencyHighest, timelineDigits),
+	return &timelineBucket{okLatency: hdrhistogram.New(timelineLowest, latencyHighest, timelineDigits),
 		codes: map[int]uint64{}, classes: map[string]uint64{}}
 }
 
