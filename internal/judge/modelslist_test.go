@@ -126,21 +126,8 @@ func FuzzReadModelsList(f *testing.F) {
 func BenchmarkReadModelsList(b *testing.B) {
 	h := http.Header{"Content-Type": {"application/json"}}
 	body := []byte(goodModels)
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := ReadModelsList(200, h, body); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("CheckModelsList", func(b *testing.B) {
-		b.ReportAllocs()
-		ex := &target.Exchange{Status: 200, Header: h, Body: body}
-		for b.Loop() {
-			if _, err := CheckModelsList(ex); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	ex := &target.Exchange{Status: 200, Header: h, Body: body}
+	benchFastAndFull(b, "CheckModelsList",
+		func() error { return ReadModelsList(200, h, body) },
+		func() error { _, err := CheckModelsList(ex); return err })
 }
