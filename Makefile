@@ -49,6 +49,7 @@ fuzz: ## a short fuzz of each fuzz target: the base-URL normalizer, the judges' 
 	$(GO) test ./internal/target -run '^$$' -fuzz FuzzParseBaseURL -fuzztime 30s
 	$(GO) test ./internal/judge -run '^$$' -fuzz FuzzReadCompletion -fuzztime 30s
 	$(GO) test ./internal/judge -run '^$$' -fuzz FuzzReply -fuzztime 30s
+	$(GO) test ./internal/judge -run '^$$' -fuzz FuzzReadModelsList -fuzztime 30s
 	$(GO) test ./reports -run '^$$' -fuzz FuzzWrap -fuzztime 30s
 
 clean:

@@ -6,7 +6,6 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/carpathian-ai/carpathian-conform/internal/judge"
-	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // Outcome is how a call ended.
@@ -14,7 +13,7 @@ type Outcome uint8
 
 const (
 	// Success is a served call: for chat, a chat completion (judge.Completion);
-	// for models, a models list (judge.CheckModelsList).
+	// for models, a models list (judge.CheckModelsList, read by judge.ReadModelsList).
 	Success Outcome = iota
 	// RateLimited is a 429.
 	RateLimited
@@ -63,13 +62,14 @@ func (h *Hit) read(res *vegeta.Result, key, body int, requested []Requested) {
 
 // Classify fills the outcome and error class of a hit: every answer with a
 // success status is judged, chat by judge.ReadCompletion (the one definition
-// of a served chat call), models by judge.CheckModelsList.
+// of a served chat call), models by judge.ReadModelsList (judge.CheckModelsList's
+// verdict, without allocating on a plain list).
 func (h *Hit) Classify(models bool) {
 	switch c := h.Code; {
 	case c >= 200 && c < 400:
 		var err error
 		if models {
-			_, err = judge.CheckModelsList(&target.Exchange{Status: int(c), Header: h.Headers, Body: h.Body})
+			err = judge.ReadModelsList(int(c), h.Headers, h.Body)
 		} else {
 			h.Served, err = judge.ReadCompletion(int(c), h.Headers, h.Body)
 		}

@@ -44,13 +44,8 @@ func ReadCompletion(status int, header http.Header, body []byte) (Served, error)
 // fastCompletion reports ok only when Completion would accept the reply
 // with the same usage; ok false says nothing (the caller asks Completion).
 func fastCompletion(status int, header http.Header, body []byte) (Served, bool) {
-	if status != http.StatusOK || !plainJSONContentType(header) || tooDeep(body) || !gjson.ValidBytes(body) {
-		return Served{}, false
-	}
-	// The body is read only while judged, so gjson may scan it in place
-	// (ParseBytes copies it); what outlives the call is cloned below.
-	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
-	if !root.IsObject() {
+	root, ok := fastObject(status, header, body)
+	if !ok {
 		return Served{}, false
 	}
 	fields, ok := uniqueFields(root, "object", "choices", "usage")
@@ -98,6 +93,19 @@ func fastCompletion(status int, header http.Header, body []byte) (Served, bool) 
 		s.FinishReason = finishReason(fr.Str)
 	}
 	return s, true
+}
+
+// fastObject is the envelope both fast paths share: status 200, a plain JSON
+// content type, and a body that is one JSON object encoding/json would
+// decode too. It scans the body in place: the body is read only while
+// judged (gjson.ParseBytes would copy it), so what outlives the call must be
+// cloned from it. ok false says nothing (the caller asks the full check).
+func fastObject(status int, header http.Header, body []byte) (gjson.Result, bool) {
+	if status != http.StatusOK || !plainJSONContentType(header) || tooDeep(body) || !gjson.ValidBytes(body) {
+		return gjson.Result{}, false
+	}
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+	return root, root.IsObject()
 }
 
 // tooDeep tells whether a body could nest deeper than encoding/json allows

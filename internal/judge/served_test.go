@@ -95,23 +95,28 @@ func FuzzReadCompletion(f *testing.F) {
 func BenchmarkReadCompletion(b *testing.B) {
 	h := http.Header{"Content-Type": {"application/json"}}
 	body := []byte(goodChat)
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := ReadCompletion(200, h, body); err != nil {
-				b.Fatal(err)
+	ex := &target.Exchange{Status: 200, Header: h, Body: body}
+	benchFastAndFull(b, "Completion",
+		func() error { _, err := ReadCompletion(200, h, body); return err },
+		func() error { _, err := Completion(ex); return err })
+}
+
+// benchFastAndFull runs a fast path and the full check it stands for, side
+// by side, on a reply both accept.
+func benchFastAndFull(b *testing.B, fullName string, fast, full func() error) {
+	for _, sub := range []struct {
+		name  string
+		judge func() error
+	}{{"fast", fast}, {fullName, full}} {
+		b.Run(sub.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := sub.judge(); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("Completion", func(b *testing.B) {
-		b.ReportAllocs()
-		ex := &target.Exchange{Status: 200, Header: h, Body: body}
-		for b.Loop() {
-			if _, err := Completion(ex); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+		})
+	}
 }
 
 // BenchmarkReply is the full CHAT check `load` runs on its sampled replies.
