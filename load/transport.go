@@ -2,7 +2,6 @@ package load
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -53,29 +52,7 @@ func (t *callTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.ContentLength = int64(len(b))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
-	if t.timeout <= 0 {
-		return t.next.RoundTrip(r)
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
-	res, err := t.next.RoundTrip(r.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
-	return res, nil
-}
-
-// cancelOnClose ends a call's timeout once its body is read and closed.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+	return target.RoundTripWithin(t.next, r, t.timeout)
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the

@@ -168,29 +168,7 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // attempt sends the request once under the per-call timeout, which lasts
 // until the response body is closed.
 func (t *pacedTransport) attempt(req *http.Request) (*http.Response, error) {
-	if t.timeout <= 0 {
-		return t.base.RoundTrip(req)
-	}
-	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
-	resp, err := t.base.RoundTrip(req.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-// cancelOnClose ends an attempt's deadline when its body is closed.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
-	return err
+	return target.RoundTripWithin(t.base, req, t.timeout)
 }
 
 // observe reads a served body (capped) to count its tokens, hands the body on

@@ -115,12 +115,7 @@ func assertModelsListAgrees(t *testing.T, status int, ct string, body []byte) bo
 }
 
 func FuzzReadModelsList(f *testing.F) {
-	for _, c := range modelsListCases {
-		f.Add([]byte(c))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		assertModelsListAgrees(t, 200, "application/json", body)
-	})
+	fuzzJSONBodies(f, modelsListCases, func(t *testing.T, body []byte) { assertModelsListAgrees(t, 200, "application/json", body) })
 }
 
 func BenchmarkReadModelsList(b *testing.B) {
