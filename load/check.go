@@ -33,14 +33,15 @@ const DefaultSampleEvery = 20
 // MaxViolationExamples caps the violations a summary keeps as examples.
 const MaxViolationExamples = 5
 
-// Conformance is what sampled replies showed.
+// Conformance is what sampled replies showed (a run's metadata carries it
+// as JSON, for report to merge shards).
 type Conformance struct {
-	Checked   bool   // a checker was set
-	Every     int    // one successful reply in Every was checked
-	Sampled   uint64 // replies checked
-	Violating uint64 // replies with at least one violation
-	ByClause  map[string]uint64
-	Examples  []Violation
+	Checked   bool              `json:"checked"`      // a checker was set
+	Every     int               `json:"sample_every"` // one successful reply in Every was checked
+	Sampled   uint64            `json:"sampled"`      // replies checked
+	Violating uint64            `json:"violating"`    // replies with at least one violation
+	ByClause  map[string]uint64 `json:"by_clause"`
+	Examples  []Violation       `json:"examples"`
 }
 
 // sampler checks one successful chat reply in every n.

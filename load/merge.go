@@ -163,7 +163,7 @@ func replay(f ResultsFile, keyIndex map[string]int, m *Metrics, sinks []Sink) er
 	}
 }
 
-func mergeConformance(into *Conformance, c ConformanceJSON) {
+func mergeConformance(into *Conformance, c Conformance) {
 	if !c.Checked {
 		return
 	}

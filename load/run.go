@@ -154,9 +154,7 @@ func newRunner(plan *Plan, cfg *config) *runner {
 	if hc.Transport == nil {
 		hc.Transport = http.DefaultTransport
 	}
-	// The call transport times each call out instead of the client (see
-	// callTransport).
-	hc.Transport, hc.Timeout = newCallTransport(hc.Transport, plan, hc.Timeout), 0
+	hc.Transport = newCallTransport(hc.Transport, plan)
 	r.hc = &hc
 	r.pacer = plan.Profile.NewPacer(append([]PacerOption{WithMaxCalls(plan.MaxCalls), withStarted(r.sent.Load)}, cfg.pacerOpts...)...)
 	return r

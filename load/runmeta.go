@@ -53,33 +53,23 @@ type RunMeta struct {
 	Chat bool     `json:"chat"`
 	// Bodies and Seed say which body call seq sent (Plan.Call); Requested
 	// what each body asked for, when the plan knew it.
-	Bodies      int             `json:"bodies"`
-	Seed        uint64          `json:"seed"`
-	Requested   []Requested     `json:"requested,omitempty"`
-	Slots       uint64          `json:"slots"`
-	Missed      uint64          `json:"missed_slots"`
-	Late        uint64          `json:"late_sends"`
-	OfferedRate float64         `json:"offered_rate"`
-	Interrupted bool            `json:"interrupted"`
-	Aborted     string          `json:"aborted,omitempty"`
-	Abandoned   uint64          `json:"abandoned"`
-	Conformance ConformanceJSON `json:"conformance"`
+	Bodies      int         `json:"bodies"`
+	Seed        uint64      `json:"seed"`
+	Requested   []Requested `json:"requested,omitempty"`
+	Slots       uint64      `json:"slots"`
+	Missed      uint64      `json:"missed_slots"`
+	Late        uint64      `json:"late_sends"`
+	OfferedRate float64     `json:"offered_rate"`
+	Interrupted bool        `json:"interrupted"`
+	Aborted     string      `json:"aborted,omitempty"`
+	Abandoned   uint64      `json:"abandoned"`
+	Conformance Conformance `json:"conformance"`
 }
 
 // ShardJSON is a Shard as the metadata writes it.
 type ShardJSON struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
-}
-
-// ConformanceJSON is a Conformance as the metadata writes it.
-type ConformanceJSON struct {
-	Checked   bool              `json:"checked"`
-	Every     int               `json:"sample_every"`
-	Sampled   uint64            `json:"sampled"`
-	Violating uint64            `json:"violating"`
-	ByClause  map[string]uint64 `json:"by_clause"`
-	Examples  []Violation       `json:"examples"`
 }
 
 // RunID names a run from what its shards share: the target, the whole
@@ -108,7 +98,7 @@ func NewRunMeta(res *Result, runID string, startAt time.Time) RunMeta {
 		StartAt: startAt, LateBy: late, Started: res.Started, Finished: res.Finished,
 		Chat: !res.Plan.IsModels(), Bodies: len(res.Plan.Bodies), Seed: res.Plan.Seed, Requested: res.Plan.Requested,
 		Slots: s.Slots, Missed: s.Missed, Late: s.Late, OfferedRate: s.OfferedRate,
-		Interrupted: s.Interrupted, Aborted: s.Aborted, Abandoned: s.Abandoned,
+		Interrupted: s.Interrupted, Aborted: s.Aborted, Abandoned: s.Abandoned, Conformance: s.Conformance,
 	}
 	if n, bounded := whole.Calls(); bounded && whole.InFlight() == 0 {
 		m.PlannedCalls = n
@@ -116,9 +106,6 @@ func NewRunMeta(res *Result, runID string, startAt time.Time) RunMeta {
 	for _, k := range res.Plan.Keys {
 		m.Keys = append(m.Keys, target.Redact(k))
 	}
-	c := s.Conformance
-	m.Conformance = ConformanceJSON{Checked: c.Checked, Every: c.Every, Sampled: c.Sampled, Violating: c.Violating,
-		ByClause: c.ByClause, Examples: c.Examples}
 	return m
 }
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
@@ -14,23 +13,17 @@ import (
 // number (the X-Vegeta-Seq header): Plan.Call(seq) decides both, so every
 // result can be traced to the key and body it used, exactly and without
 // shared state between vegeta's workers.
-//
-// It also bounds each call, body included, by the plan's timeout, the job of
-// http.Client.Timeout: with that set and a RoundTripper net/http does not
-// know (this one), the client falls back to its legacy cancellation, which
-// costs two goroutines, a timer and channels more per call.
 type callTransport struct {
-	next    http.RoundTripper
-	plan    *Plan
-	auth    [][]string // each key's Authorization header value
-	bodies  [][]byte
-	timeout time.Duration // 0: none
+	next   http.RoundTripper
+	plan   *Plan
+	auth   [][]string // each key's Authorization header value
+	bodies [][]byte
 }
 
 var userAgent = []string{target.UserAgent}
 
-func newCallTransport(next http.RoundTripper, p *Plan, timeout time.Duration) *callTransport {
-	t := &callTransport{next: next, plan: p, bodies: p.Bodies, timeout: timeout}
+func newCallTransport(next http.RoundTripper, p *Plan) *callTransport {
+	t := &callTransport{next: next, plan: p, bodies: p.Bodies}
 	for _, k := range p.Keys {
 		t.auth = append(t.auth, []string{"Bearer " + k})
 	}
@@ -52,7 +45,7 @@ func (t *callTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.ContentLength = int64(len(b))
 		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
-	return target.RoundTripWithin(t.next, r, t.timeout)
+	return t.next.RoundTrip(r)
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the

@@ -53,24 +53,22 @@ func (m *Meter) take() error {
 // included: it keeps the budget, paces under the limit, waits out 429s
 // (outside bursts), counts tokens and records exchanges for evidence.
 //
-// It also owns the per-call timeout: each attempt (send and read the body)
-// gets its own deadline once the pacer has let it go, so that the tool's own
-// waits (pacing, 429s) never count against the target. The http.Client above
-// it therefore has no overall Timeout.
+// The per-call timeout sits beneath it, in base: each attempt (send and read
+// the body) gets its own deadline once the pacer has let it go, so that the
+// tool's own waits (pacing, 429s) never count against the target.
 type pacedTransport struct {
-	base    http.RoundTripper
-	pacer   *Pacer
-	meter   *Meter
-	timeout time.Duration // per attempt; 0: none
-	status  *status       // what the run is waiting for (nil: not shown)
+	base   http.RoundTripper // NewHTTPClient's: it times each attempt out
+	pacer  *Pacer
+	meter  *Meter
+	status *status // what the run is waiting for (nil: not shown)
 }
 
 // newPacedClient is a client whose every call takes the paced transport,
-// timing out each attempt after timeout. The client's own timeout would also
-// run while the pacer holds a call back, so it has none.
+// timing out each attempt after timeout. A timeout above the pacer would also
+// run while it holds a call back, so the client has none.
 func newPacedClient(root target.Root, conn target.Connection, pacer *Pacer, meter *Meter, timeout time.Duration, st *status) *target.Client {
 	return target.NewClient(root, target.WithTimeout(0), target.WithTransport(&pacedTransport{
-		base: target.NewHTTPClient(timeout, conn).Transport, pacer: pacer, meter: meter, timeout: timeout, status: st}))
+		base: target.NewHTTPClient(timeout, conn).Transport, pacer: pacer, meter: meter, status: st}))
 }
 
 type ctxKey int
@@ -142,7 +140,7 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		start := time.Now()
-		resp, err := t.attempt(req)
+		resp, err := t.base.RoundTrip(req)
 		if err != nil {
 			return nil, err
 		}
@@ -163,12 +161,6 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-}
-
-// attempt sends the request once under the per-call timeout, which lasts
-// until the response body is closed.
-func (t *pacedTransport) attempt(req *http.Request) (*http.Response, error) {
-	return target.RoundTripWithin(t.base, req, t.timeout)
 }
 
 // observe reads a served body (capped) to count its tokens, hands the body on

@@ -26,8 +26,8 @@ var UserAgent = "carpathian-conform"
 // ClientOption configures a Client.
 type ClientOption func(*Client)
 
-// WithTimeout sets the per-call timeout.
-func WithTimeout(d time.Duration) ClientOption { return func(c *Client) { c.http.Timeout = d } }
+// WithTimeout sets the per-call timeout (0: none).
+func WithTimeout(d time.Duration) ClientOption { return func(c *Client) { c.timeout = d } }
 
 // WithConnection sets the headers and TLS trust (a Connection) of every call.
 // It replaces the transport: give it before WithTransport.
@@ -49,20 +49,24 @@ type Client struct {
 	root    Root
 	http    *http.Client
 	maxBody int64
+	timeout time.Duration
 }
 
 // NewClient makes a client for the target at root.
 func NewClient(root Root, opts ...ClientOption) *Client {
-	c := &Client{root: root, http: NewHTTPClient(DefaultTimeout), maxBody: DefaultMaxBody}
+	c := &Client{root: root, http: NewHTTPClient(0), maxBody: DefaultMaxBody, timeout: DefaultTimeout}
 	for _, o := range opts {
 		o(c)
 	}
+	c.http.Transport = withDeadline(c.http.Transport, c.timeout)
 	return c
 }
 
 // NewHTTPClient is the *http.Client every part of the tool uses (the SDK and
 // vegeta included), so the redirect rule holds everywhere; conn (at most
-// one) adds headers and TLS trust.
+// one) adds headers and TLS trust. Its transport, not the client, bounds
+// each call by timeout (withDeadline), so transports that wrap it keep
+// net/http's context cancellation.
 func NewHTTPClient(timeout time.Duration, conn ...Connection) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
@@ -70,7 +74,7 @@ func NewHTTPClient(timeout time.Duration, conn ...Connection) *http.Client {
 	if len(conn) > 0 {
 		rt = conn[0].apply(tr)
 	}
-	return &http.Client{Timeout: timeout, Transport: rt, CheckRedirect: SameHostRedirects}
+	return &http.Client{Transport: withDeadline(rt, timeout), CheckRedirect: SameHostRedirects}
 }
 
 // SameHostRedirects follows at most five redirects and none that leaves the

@@ -158,3 +158,15 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// The deadline lives in the transport, so a transport wrapping it keeps
+// net/http's context cancellation, and the tuned Transport stays reachable.
+func TestHTTPClientTimesOutInItsTransport(t *testing.T) {
+	hc := NewHTTPClient(time.Minute, Connection{Header: http.Header{"X-Team": {"a"}}})
+	if hc.Timeout != 0 {
+		t.Errorf("client timeout %s, want 0 (the transport times calls out)", hc.Timeout)
+	}
+	if tr, ok := HTTPTransport(hc.Transport); !ok || tr == nil {
+		t.Errorf("no *http.Transport beneath %T", hc.Transport)
+	}
+}

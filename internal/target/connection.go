@@ -91,15 +91,15 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *headerTransport) CloseIdleConnections() { t.next.CloseIdleConnections() }
 
 // Unwrap gives the transport beneath, for callers that tune it.
-func (t *headerTransport) Unwrap() *http.Transport { return t.next }
+func (t *headerTransport) Unwrap() http.RoundTripper { return t.next }
 
 // HTTPTransport is the *http.Transport beneath rt, if any.
 func HTTPTransport(rt http.RoundTripper) (*http.Transport, bool) {
 	switch t := rt.(type) {
 	case *http.Transport:
 		return t, true
-	case interface{ Unwrap() *http.Transport }:
-		return t.Unwrap(), true
+	case interface{ Unwrap() http.RoundTripper }:
+		return HTTPTransport(t.Unwrap())
 	}
 	return nil, false
 }

@@ -7,24 +7,43 @@ import (
 	"time"
 )
 
-// RoundTripWithin sends req through next with timeout as its deadline, which
+// withDeadline bounds every call through next by timeout, a deadline that
 // lasts until the response body is closed: a whole call, body included, as
-// http.Client.Timeout bounds it. Wrapping transports use it instead of the
-// client's timeout, with which net/http falls back, for a RoundTripper it
-// does not know, to its legacy cancellation (a goroutine and a timer more
-// per call). A timeout of 0 sets no deadline.
-func RoundTripWithin(next http.RoundTripper, req *http.Request, timeout time.Duration) (*http.Response, error) {
+// http.Client.Timeout bounds it. The tool's clients use it instead of the
+// client's timeout, with which net/http falls back, for any RoundTripper it
+// does not know (ours wrap the Transport), to its legacy cancellation: two
+// goroutines, a timer and channels more per call. A timeout of 0 sets none.
+func withDeadline(next http.RoundTripper, timeout time.Duration) http.RoundTripper {
 	if timeout <= 0 {
-		return next.RoundTrip(req)
+		return next
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), timeout)
-	resp, err := next.RoundTrip(req.WithContext(ctx))
+	return &deadlineTransport{next: next, timeout: timeout}
+}
+
+type deadlineTransport struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
+
+func (t *deadlineTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// Unwrap lets HTTPTransport reach the Transport beneath.
+func (t *deadlineTransport) Unwrap() http.RoundTripper { return t.next }
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach it too.
+func (t *deadlineTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // cancelOnClose ends a call's deadline when its body is closed.
