@@ -102,6 +102,11 @@ func (c Config) Redactor() target.Redactor {
 	for i, k := range c.Keys.all() {
 		named = append(named, target.NamedKey{Key: k, Env: flagEnv(keyFlags[i])})
 	}
+	// The mistyped key (AUTH-2) is all but the run's key: hidden too, its
+	// curl rebuilds it from the variable (drop the last character, add one).
+	if typo := mistyped(c.Keys.API); typo != "" {
+		named = append(named, target.NamedKey{Key: typo, Env: "{" + flagEnv(keyFlags[0]) + "%?}" + typo[len(typo)-1:]})
+	}
 	return target.NewNamedRedactor(named...)
 }
 

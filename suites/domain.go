@@ -78,6 +78,18 @@ var (
 	modelsPaths = []string{target.PathModels, "/models", string(target.ShapeChat) + "/models"}
 )
 
+// credentials are the Authorization a chat call must be refused for, with
+// their clause and status: no key, every bad credential, then the refusing keys.
+var credentials = append([]struct {
+	role   KeyRole
+	clause string
+	status int
+}{
+	{KeyNone, "AUTH-1", http.StatusUnauthorized}, {KeyMistyped, "AUTH-2", http.StatusUnauthorized},
+	{KeyForeign, "AUTH-4", http.StatusUnauthorized}, {KeyBasic, "AUTH-4", http.StatusUnauthorized},
+	{KeyEmpty, "AUTH-4", http.StatusUnauthorized}, {KeyRaw, "AUTH-4", http.StatusUnauthorized},
+}, refusing...)
+
 // refusing are the keys that must be refused on chat, with their clause and status.
 var refusing = []struct {
 	role   KeyRole
@@ -192,23 +204,23 @@ func Rows() []Row {
 		// Keys, budgets and access on every chat path. The path routes when
 		// it serves the run's key the plain payload.
 		route := p(KeyValid, VariantPlain)
-		refused(p(KeyNone, VariantPlain), "AUTH-1", http.StatusUnauthorized, route)
-		refused(p(KeyUnknown, VariantPlain), "AUTH-2", http.StatusUnauthorized, route)
-		refused(p(KeyRevoked, VariantPlain), "AUTH-3", http.StatusUnauthorized, route)
-		for _, k := range []KeyRole{KeyForeign, KeyBasic, KeyEmpty} {
-			refused(p(k, VariantPlain), "AUTH-4", http.StatusUnauthorized, route)
+		for _, c := range credentials {
+			refused(p(c.role, VariantPlain), c.clause, c.status, route)
 		}
-		refused(p(KeyExhausted, VariantPlain), "BILL-1", http.StatusPaymentRequired, route)
-		refused(p(KeyForbidden, VariantPlain), "ACCESS-1", http.StatusForbidden, route)
-		refused(p(KeyLocked, VariantPlain), "ACCESS-2", http.StatusForbidden, route)
 		if path == primary {
-			// Each refusing key also with the scheme spelled "bearer",
-			// with stream: true and with no model: refused however it is
-			// asked (refusals cost no tokens).
+			served(p(KeyUppercase, VariantPlain), expectServed, "AUTH-5")
+			// Each refused credential also with stream: true and with
+			// another model named (a handler of its own, a routing by
+			// model ahead of the key check), each refusing key also with
+			// no model and with the scheme spelled "bearer": refused
+			// however it is asked (refusals cost no tokens).
+			for _, c := range credentials {
+				refused(p(c.role, VariantStream), c.clause, c.status, route)
+				refused(p(c.role, VariantModelOther), c.clause, c.status, route)
+			}
 			for _, k := range refusing {
 				lower := p(k.role, VariantPlain)
 				lower.LowerBearer = true
-				refused(p(k.role, VariantStream), k.clause, k.status, route)
 				refused(p(k.role, VariantNoModel), k.clause, k.status, route)
 				rows = append(rows, Row{Clause: k.clause, Probe: lower, Ref: &route, Expect: expectRefusedAnyScheme(k.status), Peeked: route.served()})
 				add(lower, "ERR-1", expectNotErrorAs200)
@@ -232,11 +244,13 @@ func Rows() []Row {
 		add(p(KeyValid), "ERR-2", expectErrorEnvelope)
 		refused(p(KeyNone), "AUTH-1", http.StatusUnauthorized, p(KeyValid))
 		refused(p(KeyUnknown), "AUTH-2", http.StatusUnauthorized, p(KeyValid))
+		refused(p(KeyMistyped), "AUTH-2", http.StatusUnauthorized, p(KeyValid))
 		refused(p(KeyRevoked), "AUTH-3", http.StatusUnauthorized, p(KeyValid))
 		// Keys that must be served the list: judged as the list itself.
 		ref(p(KeyLowercase), "AUTH-5", p(KeyValid), expectModelsOK)
+		ref(p(KeyUppercase), "AUTH-5", p(KeyValid), expectModelsOK)
 		ref(p(KeyExhausted), "MODELS-4", p(KeyValid), expectModelsOK)
-		for _, k := range []KeyRole{KeyLowercase, KeyExhausted} {
+		for _, k := range []KeyRole{KeyLowercase, KeyUppercase, KeyExhausted} {
 			add(p(k), "ERR-1", expectNotErrorAs200Models)
 			add(p(k), "ERR-2", expectErrorEnvelope)
 		}

@@ -102,6 +102,9 @@ const (
 	KeyBasic     KeyRole = "basic"            // Basic user:password
 	KeyEmpty     KeyRole = "empty-bearer"     // "Bearer "
 	KeyLowercase KeyRole = "lowercase-bearer" // "bearer cai_..." (the run's key)
+	KeyUppercase KeyRole = "uppercase-bearer" // "BEARER cai_..." (the run's key)
+	KeyMistyped  KeyRole = "mistyped-key"     // the run's key with its last character changed
+	KeyRaw       KeyRole = "raw-key"          // "Authorization: cai_..." with no scheme (the run's key)
 	KeyRevoked   KeyRole = "revoked"          // --revoked-key
 	KeyExhausted KeyRole = "exhausted"        // --exhausted-key
 	KeyForbidden KeyRole = "forbidden"        // --forbidden-key
@@ -109,7 +112,7 @@ const (
 )
 
 // live tells whether the role is the run's own valid key (in either spelling).
-func (k KeyRole) live() bool { return k == KeyValid || k == KeyLowercase }
+func (k KeyRole) live() bool { return k == KeyValid || k == KeyLowercase || k == KeyUppercase }
 
 // credentials is the Authorization a role sends: a verbatim header (auth),
 // or a key sent as "Bearer KEY".
@@ -127,6 +130,12 @@ func (k KeyRole) credentials(keys Keys) (auth *string, key string) {
 		return authHeader("Bearer "), ""
 	case KeyLowercase:
 		return authHeader("bearer " + keys.API), ""
+	case KeyUppercase:
+		return authHeader("BEARER " + keys.API), ""
+	case KeyMistyped:
+		return nil, mistyped(keys.API)
+	case KeyRaw:
+		return authHeader(keys.API), ""
 	case KeyRevoked:
 		return nil, keys.Revoked
 	case KeyExhausted:
@@ -137,6 +146,19 @@ func (k KeyRole) credentials(keys Keys) (auth *string, key string) {
 		return nil, keys.Locked
 	}
 	return nil, keys.API
+}
+
+// mistyped is key with its last character changed: a key that only a target
+// comparing part of the key would take (AUTH-2's "mistyped").
+func mistyped(key string) string {
+	if key == "" {
+		return ""
+	}
+	last := byte('0')
+	if key[len(key)-1] == last {
+		last = '1'
+	}
+	return key[:len(key)-1] + string(last)
 }
 
 // missing is the flag of a key the role needs and the run was not given.
@@ -165,6 +187,12 @@ func (k KeyRole) text() string {
 		return "an empty Bearer"
 	case KeyLowercase:
 		return "\"bearer cai_...\""
+	case KeyUppercase:
+		return "\"BEARER cai_...\""
+	case KeyMistyped:
+		return "the key mistyped (its last character changed)"
+	case KeyRaw:
+		return "the key with no scheme (Authorization: cai_...)"
 	}
 	return "a " + string(k) + " key"
 }

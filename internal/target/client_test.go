@@ -130,6 +130,26 @@ func TestCurlNamesEachKeysVariable(t *testing.T) {
 	}
 }
 
+// A key sent with no scheme, and a key derived from another (the mistyped
+// key), reproduce from their variable and never show in full.
+func TestCurlRebuildsDerivedAndSchemelessKeys(t *testing.T) {
+	red := NewNamedRedactor(NamedKey{"cai_validvalidvalid1111", "CARPATHIAN_API_KEY"}, NamedKey{"cai_validvalidvalid1110", "{CARPATHIAN_API_KEY%?}0"})
+	cases := map[string]string{
+		"Bearer cai_validvalidvalid1110": `"Authorization: Bearer ${CARPATHIAN_API_KEY%?}0"`,
+		"cai_validvalidvalid1111":        `"Authorization: $CARPATHIAN_API_KEY"`,
+	}
+	for auth, want := range cases {
+		ex := &Exchange{Method: "GET", URL: "http://127.0.0.1:1/ai/v1/models", RequestHeader: http.Header{"Authorization": {auth}}}
+		got := ex.Curl(red)
+		if !strings.Contains(got, want) || strings.Contains(got, "validvalid") {
+			t.Errorf("%s: curl %s, want %s in it and no key", Redact(auth), got, want)
+		}
+		if h := ex.Evidence(red).RequestHeaders["Authorization"]; strings.Contains(h, "validvalid") {
+			t.Errorf("%s: evidence header %q shows the key", Redact(auth), h)
+		}
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	cases := []struct {

@@ -57,6 +57,9 @@ func (e *Exchange) Curl(red Redactor) string {
 						fmt.Fprintf(&b, ` -H "Authorization: %s $%s"`, scheme, env)
 						continue
 					}
+				} else if env := red.EnvOf(v); env != "" { // a key sent with no scheme
+					fmt.Fprintf(&b, ` -H "Authorization: $%s"`, env)
+					continue
 				}
 			}
 			fmt.Fprintf(&b, " -H %s", shellQuote(k+": "+red.String(v)))

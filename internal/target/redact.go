@@ -40,7 +40,9 @@ func NewRedactor(keys ...string) Redactor {
 	return NewNamedRedactor(named...)
 }
 
-// NamedKey is a key and the environment variable that holds it ("" for none).
+// NamedKey is a key and the environment variable that holds it ("" for none);
+// Env may be a shell parameter expansion without its "$" ("{VAR%?}0": a key
+// derived from another).
 type NamedKey struct{ Key, Env string }
 
 // NewNamedRedactor builds a Redactor whose curl commands read each key from
