@@ -176,6 +176,9 @@ func TestModelsErrors(t *testing.T) {
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", modelsList)), "")
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", refusal401)), "status 200 but the body is an error")
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"status":"ok"}`)), "no models list")
+	listed := exchange(200, "application/json", modelsList)
+	listed.Method = http.MethodGet
+	expectVerdict(t, Refused(listed, http.StatusUnauthorized), "served the models list (status 200), want 401")
 	// "error": null beside the list is an extra field, not an error (the error-null quirk).
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"object":"list","data":[{"id":"m","object":"model"}],"error":null}`)), "")
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"object":"list","data":[],"error":{"message":"out of tokens"}}`)), "status 200 but the body is an error")
