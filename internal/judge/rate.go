@@ -250,7 +250,8 @@ type RetryPromise struct {
 }
 
 // RetryDeadline is the earliest promise among the refusals (RATE-4). Each
-// refusal promises its Retry-After from when it came back, pushed back by the
+// refusal promises its Retry-After (to its resolution: a whole-second value
+// may be up to a second short) from when it came back, pushed back by the
 // calls sent after it (a limiter that counts refused calls spends the wait
 // again on each): so an honest limiter's promises all fall after its real
 // wait, and a path whose Retry-After is short shows as the earliest. ok is
@@ -270,7 +271,7 @@ func RetryDeadline(calls []RateCall) (earliest RetryPromise, ok bool) {
 		if err != nil {
 			continue
 		}
-		at := c.Answered.Add(d).Add(lastSent.Sub(c.Sent))
+		at := c.Answered.Add(d).Add(retryAfterResolution(c.Ex.Header.Get("Retry-After"))).Add(lastSent.Sub(c.Sent))
 		if !ok || at.Before(earliest.At) {
 			earliest, ok = RetryPromise{At: at, Path: c.Path, Ex: c.Ex}, true
 		}
@@ -287,6 +288,18 @@ func RetryAfterHonest(promise RetryPromise, probe RateCall) error {
 	}
 	return fmt.Errorf("a call on %s sent %s after its Retry-After (%q) had passed was refused with 429 again: Retry-After is shorter than the real wait",
 		promise.Path, roundDur(probe.Sent.Sub(promise.At)), promise.Ex.Header.Get("Retry-After"))
+}
+
+// retryAfterResolution is how finely a Retry-After value states a wait: a
+// whole second for delay-seconds and for an HTTP date (RFC 9110), nothing for
+// a fraction. An honest limiter rounds within it either way (naive code
+// truncates: "2" for 2.7 s), so its promise holds once its value and the
+// resolution have passed.
+func retryAfterResolution(v string) time.Duration {
+	if strings.Contains(v, ".") {
+		return 0
+	}
+	return time.Second
 }
 
 // retryAfterWait is the wait a refusal's Retry-After asks for, a date read

@@ -186,25 +186,30 @@ func TestRetryAfterGivenAndHonest(t *testing.T) {
 	date := rt0.Add(2 * time.Second).Format(http.TimeFormat)
 	calls := []RateCall{call(primary, 0, CallServed, ""), call(primary, 0, CallRefused, "1"), call("/ai/chat", 5, CallRefused, date)}
 	wantErr(t, "seconds and a date", RetryAfterGiven(calls), "")
-	// The earliest promise: "1" answered at 1 ms, pushed back by the 5 ms to
+	// The earliest promise: "1" answered at 1 ms, and its resolution (a
+	// whole second may be up to a second short), pushed back by the 5 ms to
 	// the last call sent after it (a limiter counting refusals spends the
-	// wait again); the date promises 2 s.
+	// wait again); the date promises 2 s and its second.
 	promise, ok := RetryDeadline(calls)
-	if !ok || !promise.At.Equal(rt0.Add(1006*time.Millisecond)) || promise.Path != primary {
-		t.Fatalf("promise %v on %s (%v), want 1.006 s on %s", promise.At.Sub(rt0), promise.Path, ok, primary)
+	if !ok || !promise.At.Equal(rt0.Add(2006*time.Millisecond)) || promise.Path != primary {
+		t.Fatalf("promise %v on %s (%v), want 2.006 s on %s", promise.At.Sub(rt0), promise.Path, ok, primary)
+	}
+	// A fraction states the wait to the millisecond: no second added.
+	if p, _ := RetryDeadline([]RateCall{call(primary, 0, CallRefused, "1.5")}); !p.At.Equal(rt0.Add(1501 * time.Millisecond)) {
+		t.Errorf("Retry-After 1.5: promise %v, want 1.501 s", p.At.Sub(rt0))
 	}
 	// A path whose Retry-After is short is the earliest promise: its own
 	// path is probed then.
 	short := append(calls, call("/ai/v1", 5, CallRefused, "0"))
-	if p, _ := RetryDeadline(short); p.Path != "/ai/v1" || !p.At.Equal(rt0.Add(6*time.Millisecond)) {
+	if p, _ := RetryDeadline(short); p.Path != "/ai/v1" || !p.At.Equal(rt0.Add(1006*time.Millisecond)) {
 		t.Errorf("short Retry-After on /ai/v1: promise %v on %s", p.At.Sub(rt0), p.Path)
 	}
 	// The date is read against the response's Date: a target whose clock is
 	// 5 s behind ours still gives an honest 2 s wait.
 	skewed := call("/ai/chat", 5, CallRefused, rt0.Add(-3*time.Second).Format(http.TimeFormat))
 	skewed.Ex.Header.Set("Date", rt0.Add(-5*time.Second).Format(http.TimeFormat))
-	if p, ok := RetryDeadline([]RateCall{skewed}); !ok || p.At.Sub(skewed.Answered) != 2*time.Second {
-		t.Errorf("skewed date: promise %v after the answer, want 2s", p.At.Sub(skewed.Answered))
+	if p, ok := RetryDeadline([]RateCall{skewed}); !ok || p.At.Sub(skewed.Answered) != 3*time.Second {
+		t.Errorf("skewed date: promise %v after the answer, want 2s and its second", p.At.Sub(skewed.Answered))
 	}
 	if _, ok := RetryDeadline([]RateCall{call(primary, 0, CallRefused, "")}); ok {
 		t.Error("a promise from a 429 without Retry-After")
@@ -213,10 +218,10 @@ func TestRetryAfterGivenAndHonest(t *testing.T) {
 	wantErr(t, "missing on one path", RetryAfterGiven(missing), "/ai/v1: Retry-After is empty")
 	wantErr(t, "garbage", RetryAfterGiven(missing), "neither seconds nor an HTTP date")
 
-	wantErr(t, "served after the wait", RetryAfterHonest(promise, call(primary, 1010, CallServed, "")), "")
-	wantErr(t, "refused after the wait", RetryAfterHonest(promise, call(primary, 1010, CallRefused, "1")), "shorter than the real wait")
-	wantErr(t, "sent early proves nothing", RetryAfterHonest(promise, call(primary, 1000, CallRefused, "1")), "")
-	wantErr(t, "another clause's answer", RetryAfterHonest(promise, call(primary, 1010, CallOther, "")), "")
+	wantErr(t, "served after the wait", RetryAfterHonest(promise, call(primary, 2010, CallServed, "")), "")
+	wantErr(t, "refused after the wait", RetryAfterHonest(promise, call(primary, 2010, CallRefused, "1")), "shorter than the real wait")
+	wantErr(t, "sent within the resolution proves nothing", RetryAfterHonest(promise, call(primary, 1500, CallRefused, "1")), "")
+	wantErr(t, "another clause's answer", RetryAfterHonest(promise, call(primary, 2010, CallOther, "")), "")
 }
 
 func TestArithmetic(t *testing.T) {
