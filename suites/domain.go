@@ -218,11 +218,14 @@ func Rows() []Row {
 				refused(p(c.role, VariantStream), c.clause, c.status, route)
 				refused(p(c.role, VariantModelOther), c.clause, c.status, route)
 			}
+			// The run's key in that spelling tells a refused scheme from a
+			// wrongly refused key.
+			ownLower := p(KeyLowercase, VariantPlain)
 			for _, k := range refusing {
 				lower := p(k.role, VariantPlain)
 				lower.LowerBearer = true
 				refused(p(k.role, VariantNoModel), k.clause, k.status, route)
-				rows = append(rows, Row{Clause: k.clause, Probe: lower, Ref: &route, Expect: expectRefusedAnyScheme(k.status), Peeked: route.served()})
+				rows = append(rows, Row{Clause: k.clause, Probe: lower, Ref: &ownLower, Expect: expectRefusedAnyScheme(k.status), Peeked: ownLower.served()})
 				add(lower, "ERR-1", expectNotErrorAs200)
 				add(lower, "ERR-2", expectErrorEnvelope)
 			}
@@ -349,15 +352,15 @@ var (
 )
 
 // expectRefusedAnyScheme wants a refusal with status of a key sent as
-// "bearer KEY": a 401 refuses the scheme instead, AUTH-5's failure, judged on
-// the run's own key, not this key's clause.
+// "bearer KEY": a 401 refuses the scheme instead when the run's key sent so
+// (the reference) gets 401 too, AUTH-5's failure, judged on the run's own key.
 func expectRefusedAnyScheme(status int) Expectation {
-	refused := expectRefused(status)
-	return Expectation{refused.Text + " (or 401 for the scheme)", func(got, route *Reply) (string, error) {
-		if got.Ex != nil && got.Ex.Status == http.StatusUnauthorized {
-			return "401: the scheme refused (AUTH-5 judges it)", nil
+	return Expectation{expectRefused(status).Text + " (or 401 for the scheme)", func(got, own *Reply) (string, error) {
+		var scheme *target.Exchange
+		if own != nil {
+			scheme = own.Ex
 		}
-		return refused.Check(got, route)
+		return judge.RefusedInScheme(got.Ex, scheme, status)
 	}}
 }
 

@@ -276,6 +276,22 @@ func RefusedOnRoute(ex, route *target.Exchange, status int) error {
 	return Refused(ex, status)
 }
 
+// RefusedInScheme is Refused for a key sent with the scheme spelled
+// otherwise ("bearer KEY"), against the run's own key sent so on the same
+// path (scheme; nil when the run did not send it). A 401 refuses the
+// spelling, not the key, when the run's key gets 401 too: AUTH-5's failure,
+// judged there. A 401 while the run's key is served in that spelling is the
+// key's wrong refusal. It returns the note of an excused 401.
+func RefusedInScheme(ex, scheme *target.Exchange, status int) (string, error) {
+	if ex.Status == http.StatusUnauthorized && status != http.StatusUnauthorized && (scheme == nil || scheme.Status == http.StatusUnauthorized) {
+		return "401: the scheme refused (AUTH-5 judges it)", nil
+	}
+	if scheme == nil {
+		return "", Refused(ex, status)
+	}
+	return "", RefusedOnRoute(ex, scheme, status)
+}
+
 // ServedOnRoute wants models answered (200) for a key that must list them
 // (AUTH-5's lower-case scheme, MODELS-4's out-of-tokens key), unless the
 // path is missing for the run's key too.

@@ -183,3 +183,28 @@ func TestModelsErrors(t *testing.T) {
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"object":"list","data":[{"id":"m","object":"model"}],"error":null}`)), "")
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"object":"list","data":[],"error":{"message":"out of tokens"}}`)), "status 200 but the body is an error")
 }
+
+// A refusing key sent as "bearer KEY" may get 401 for the scheme only when
+// the run's own key gets 401 in that spelling too.
+func TestRefusedInScheme(t *testing.T) {
+	unauthorized := exchange(401, "application/json", refusal401)
+	served := exchange(200, "application/json", goodChat)
+	outOfTokens := exchange(402, "application/json", refusal401)
+	note, err := RefusedInScheme(unauthorized, unauthorized, http.StatusPaymentRequired)
+	expectVerdict(t, err, "")
+	if note == "" {
+		t.Error("an excused 401 without its note")
+	}
+	_, err = RefusedInScheme(unauthorized, nil, http.StatusPaymentRequired)
+	expectVerdict(t, err, "") // the run's key was not sent so: cannot blame the key
+	_, err = RefusedInScheme(unauthorized, served, http.StatusPaymentRequired)
+	expectVerdict(t, err, "status 401, want 402")
+	_, err = RefusedInScheme(outOfTokens, served, http.StatusPaymentRequired)
+	expectVerdict(t, err, "")
+	_, err = RefusedInScheme(served, served, http.StatusForbidden)
+	expectVerdict(t, err, "served (status 200), want 403")
+	_, err = RefusedInScheme(exchange(404, "application/json", refusal401), exchange(404, "application/json", refusal401), http.StatusForbidden)
+	expectVerdict(t, err, "?")
+	_, err = RefusedInScheme(unauthorized, served, http.StatusUnauthorized)
+	expectVerdict(t, err, "") // a revoked key's 401 is its own
+}
