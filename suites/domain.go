@@ -156,8 +156,9 @@ func Rows() []Row {
 		add(p, "ERR-2", expectErrorEnvelope)
 	}
 	// refused adds the rows of a call that must be refused with status; a
-	// 404 where the run's key gets 404 too is the route's failure, not the
-	// refusal's (route is a call with the run's key that costs no tokens).
+	// refusal the run's key gets too (route: the same request with the
+	// key), a 404 above all, is the route's or the request's failure, not
+	// the key's.
 	refused := func(p Probe, clause string, status int, route Probe) {
 		rows = append(rows, Row{Clause: clause, Probe: p, Ref: &route, Expect: expectRefused(status), Peeked: route.served()})
 		if p.Endpoint() == "chat" {
@@ -214,9 +215,11 @@ func Rows() []Row {
 			// model ahead of the key check), each refusing key also with
 			// no model and with the scheme spelled "bearer": refused
 			// however it is asked (refusals cost no tokens).
+			// Each judged against the run's key with the same body.
 			for _, c := range credentials {
-				refused(p(c.role, VariantStream), c.clause, c.status, route)
-				refused(p(c.role, VariantModelOther), c.clause, c.status, route)
+				for _, v := range []Variant{VariantStream, VariantModelOther} {
+					refused(p(c.role, v), c.clause, c.status, p(KeyValid, v))
+				}
 			}
 			// The run's key in that spelling tells a refused scheme from a
 			// wrongly refused key.
@@ -224,7 +227,7 @@ func Rows() []Row {
 			for _, k := range refusing {
 				lower := p(k.role, VariantPlain)
 				lower.LowerBearer = true
-				refused(p(k.role, VariantNoModel), k.clause, k.status, route)
+				refused(p(k.role, VariantNoModel), k.clause, k.status, p(KeyValid, VariantNoModel))
 				rows = append(rows, Row{Clause: k.clause, Probe: lower, Ref: &ownLower, Expect: expectRefusedAnyScheme(k.status), Peeked: ownLower.served()})
 				add(lower, "ERR-1", expectNotErrorAs200)
 				add(lower, "ERR-2", expectErrorEnvelope)

@@ -265,13 +265,19 @@ func pathOf(ex *target.Exchange) string {
 	return "GET " + u
 }
 
-// RefusedOnRoute is Refused on a path whose routing the run's own key shows
-// (route: a call with the key that costs no tokens): a 404 there too is the
-// route's failure (ROUTE-*), not the refusal's. A 404 only without a good
-// key hides a route from the caller instead of refusing it.
+// RefusedOnRoute is Refused on a request whose fate for the run's own key
+// is known (route: the same path and body with the key): a 404 there too is
+// the route's failure (ROUTE-*), and any other refusal the run's key gets as
+// well is the request's (a target that validates the body before the key,
+// rejecting stream: true, say), judged by that request's own clause, not the
+// key's. A 404 only without a good key hides a route from the caller instead
+// of refusing it.
 func RefusedOnRoute(ex, route *target.Exchange, status int) error {
-	if ex.Status == http.StatusNotFound && route.Status == http.StatusNotFound {
+	switch {
+	case ex.Status == http.StatusNotFound && route.Status == http.StatusNotFound:
 		return cannotTell("the path answers 404 to the run's key too (see ROUTE-*)")
+	case ex.Status != status && ex.Status >= 400 && ex.Status == route.Status:
+		return cannotTell("the run's key gets %d for this request too: it is refused whatever the key (its own clause judges it)", ex.Status)
 	}
 	return Refused(ex, status)
 }

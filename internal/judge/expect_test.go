@@ -163,6 +163,13 @@ func TestOnRoute(t *testing.T) {
 	expectVerdict(t, RefusedOnRoute(missing, missing, http.StatusUnauthorized), "?")
 	expectVerdict(t, RefusedOnRoute(missing, routed, http.StatusUnauthorized), "status 404, want 401")
 	expectVerdict(t, RefusedOnRoute(exchange(401, "application/json", refusal401), routed, http.StatusUnauthorized), "")
+	// A request the target refuses whatever the key (stream: true rejected
+	// before the key is read) is its own clause's failure, not the key's;
+	// a refusal the run's key does not get is the key's.
+	rejected := exchange(400, "application/json", refusal401)
+	expectVerdict(t, RefusedOnRoute(rejected, rejected, http.StatusPaymentRequired), "?")
+	expectVerdict(t, RefusedOnRoute(rejected, exchange(200, "application/json", goodChat), http.StatusPaymentRequired), "status 400, want 402")
+	expectVerdict(t, RefusedOnRoute(exchange(200, "application/json", goodChat), exchange(200, "application/json", goodChat), http.StatusPaymentRequired), "served (status 200), want 402")
 	expectVerdict(t, ServedOnRoute(missing, missing), "?")
 	expectVerdict(t, ServedOnRoute(exchange(402, "application/json", refusal401), routed), "status 402, want 200")
 }
