@@ -33,6 +33,7 @@ func rateSpecs(rt *runtime) {
 		last        *rateTry // the try RATE-1 settled on
 		tries       int
 		refused     []judge.RateCall // every 429 of the workflow, for RATE-4 and ERR-2
+		sent        []judge.RateCall // every call of the workflow's bursts, for ERR-1
 		latest      []judge.RateCall // the calls of the latest burst: RATE-4 probes their promises
 		latestRetry *retryProbe      // RATE-4's call, made during the latest burst
 		answered    time.Time        // the workflow's last answer: quiet periods count from it
@@ -53,6 +54,7 @@ func rateSpecs(rt *runtime) {
 			rt.errored(err)
 		}
 		latest, latestRetry = t.all(), t.retry
+		sent = append(sent, latest...)
 		seen(latest...)
 		for _, c := range latest {
 			if c.Outcome() == judge.CallRefused {
@@ -168,6 +170,16 @@ func rateSpecs(rt *runtime) {
 			rt.violated(err.Error(), pickFor(refused, judge.CallRefused)...)
 		}
 		rt.note("%d 429 bodies, each an error envelope", len(refused))
+	})
+
+	It("no call of the bursts is refused with 200", Clause("ERR-1", CostNone, 0), func(ctx SpecContext) {
+		if len(sent) == 0 {
+			Skip("no burst was made (see RATE-1, RATE-2)")
+		}
+		if err := judge.NoErrorAs200(sent); err != nil {
+			rt.violated(err.Error(), pickFor(sent, judge.CallOther)...)
+		}
+		rt.note("%d calls of the bursts: each 2xx a chat completion", len(sent))
 	})
 
 	It("reports rate-limit headers", Clause("RATE-5", CostNone, 0), func(ctx SpecContext) {

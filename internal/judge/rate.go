@@ -221,6 +221,31 @@ func SharedLimit(l target.Limit, reached time.Time, others []RateCall) error {
 		roundDur(last.Sub(reached)), allowed)
 }
 
+// NoErrorAs200 is ERR-1 on the calls of the RATE bursts: every 2xx is a
+// chat completion, never a refusal (the limit's above all) written as
+// success. The first failure on each path is told.
+func NoErrorAs200(calls []RateCall) error {
+	var bad []string
+	seen := map[string]bool{}
+	n := 0
+	for _, c := range calls {
+		if c.Ex == nil || !is2xx(c.Ex.Status) {
+			continue
+		}
+		if err := CheckNotAnErrorAs200(c.Ex); err != nil {
+			n++
+			if !seen[c.Path] {
+				seen[c.Path] = true
+				bad = append(bad, fmt.Sprintf("%s: %v", c.Path, err))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d calls of the bursts answered 2xx without a chat completion (%s)", n, len(calls), strings.Join(dedupe(bad), "; "))
+}
+
 // RetryAfterGiven judges the 429s among calls (RATE-4): each carries a
 // Retry-After a client can use, in seconds or as an HTTP date.
 func RetryAfterGiven(calls []RateCall) error {

@@ -248,3 +248,13 @@ func TestArithmetic(t *testing.T) {
 		t.Errorf("Refill: %d %d %d", Refill(lim20, 0), Refill(lim20, 49*time.Millisecond), Refill(lim20, 150*time.Millisecond))
 	}
 }
+
+// ERR-1 on the bursts: a 429, or a completion, is fine; a refusal written
+// as 200 is not, on whichever path it comes.
+func TestNoErrorAs200(t *testing.T) {
+	calls := []RateCall{call(primary, 0, CallServed, ""), call(primary, 1, CallRefused, "1"), {Path: primary}}
+	wantErr(t, "served and refused", NoErrorAs200(calls), "")
+	as200 := call("/ai/chat", 2, CallServed, "")
+	as200.Ex.Body = []byte(`{"error":{"message":"Rate limit reached"}}`)
+	wantErr(t, "a 429 written as 200", NoErrorAs200(append(calls, as200, as200)), "2 of 5 calls of the bursts answered 2xx without a chat completion (/ai/chat: a refusal answered as success")
+}
