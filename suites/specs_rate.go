@@ -94,7 +94,7 @@ func rateSpecs(rt *runtime) {
 		}
 		if err != nil {
 			rt.violatedBurst(fmt.Sprintf("%v (in %d tries after a quiet period)", err, tries), len(last.burst),
-				append(pickFor(last.burst, judge.CallServed), pickFor(last.cross, judge.CallServed)...)...)
+				append(pickFor(last.burst, judge.CallServed, judge.CallOther), pickFor(last.cross, judge.CallServed, judge.CallOther)...)...)
 		}
 		rt.note("%s within %s on %s; then on the other chat paths %s", judge.Tally(last.burst),
 			judge.SendSpan(last.burst).Round(time.Millisecond), path, judge.Tally(last.cross))
@@ -207,9 +207,12 @@ func rateSpecs(rt *runtime) {
 }
 
 // overLimit is RATE-1 on one try: the excess of the burst refused, and the
-// other chat paths refused once the key's limit was reached.
+// other chat paths refused (with 429) once the key's limit was reached.
 func overLimit(l target.Limit, t *rateTry) error {
 	if err := judge.OverLimit(l, t.burst); err != nil {
+		return err
+	}
+	if err := judge.RefusedWith429(t.all()); err != nil {
 		return err
 	}
 	return judge.SharedLimit(l, t.reached, t.cross)

@@ -246,6 +246,29 @@ func NoErrorAs200(calls []RateCall) error {
 	return fmt.Errorf("%d of %d calls of the bursts answered 2xx without a chat completion (%s)", n, len(calls), strings.Join(dedupe(bad), "; "))
 }
 
+// RefusedWith429 judges the calls of a RATE try sent with the burst's own
+// payload, on its paths and on the others once the key's limit was reached
+// (RATE-1): beyond the limit a call is refused with 429, not with another
+// refusal status (503, as nginx's limiter answers by default, or 402/403).
+// Other answers (404 for a missing route, a 2xx) are other clauses' business.
+func RefusedWith429(others []RateCall) error {
+	var bad []string
+	n := 0
+	for _, c := range others {
+		if c.Variant != "" || c.Outcome() != CallOther {
+			continue
+		}
+		if s := c.Ex.Status; s >= 500 || s == http.StatusPaymentRequired || s == http.StatusForbidden {
+			n++
+			bad = append(bad, fmt.Sprintf("%s %d", c.Path, s))
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("beyond the key's limit, %d calls were refused with another status than 429 (%s)", n, strings.Join(dedupe(bad), ", "))
+}
+
 // RetryAfterGiven judges the 429s among calls (RATE-4): each carries a
 // Retry-After a client can use, in seconds or as an HTTP date.
 func RetryAfterGiven(calls []RateCall) error {

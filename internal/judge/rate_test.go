@@ -258,3 +258,17 @@ func TestNoErrorAs200(t *testing.T) {
 	as200.Ex.Body = []byte(`{"error":{"message":"Rate limit reached"}}`)
 	wantErr(t, "a 429 written as 200", NoErrorAs200(append(calls, as200, as200)), "2 of 5 calls of the bursts answered 2xx without a chat completion (/ai/chat: a refusal answered as success")
 }
+
+// RATE-1: beyond the limit a refusal is a 429; a 503 (nginx's default) or a
+// 403 is not, while a missing route's 404 and another request's answer are
+// other clauses' business.
+func TestRefusedWith429(t *testing.T) {
+	other := func(path string, status int, variant string) RateCall {
+		c := call(path, 3, CallRefused, "")
+		c.Ex.Status, c.Variant = status, variant
+		return c
+	}
+	calls := []RateCall{call(primary, 0, CallServed, ""), call(primary, 1, CallRefused, "1"), other("/ai/chat", 404, ""), other(primary, 401, "bearer"), other(primary, 503, "stream")}
+	wantErr(t, "429s, a missing route, variants", RefusedWith429(calls), "")
+	wantErr(t, "503 on one path", RefusedWith429(append(calls, other("/ai/chat", 503, ""), other("/ai/v1", 403, ""))), "2 calls were refused with another status than 429 (/ai/chat 503, /ai/v1 403)")
+}
