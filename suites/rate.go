@@ -179,6 +179,21 @@ func (r *runtime) secondRatePath(path string) string {
 	return unprobed
 }
 
+// unservedPaths are the chat paths whose plain payload the rows sent and
+// found not served (a path not probed is not among them).
+func (r *runtime) unservedPaths() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for _, p := range chatPaths {
+		got := r.replies[Probe{Path: p, Key: KeyValid, Variant: VariantPlain}]
+		if got != nil && got.Ex != nil && judge.CheckServed(got.Ex) != nil {
+			out[p] = true
+		}
+	}
+	return out
+}
+
 // answers collects a burst's calls as they come back, for a step that must
 // not wait for the slowest: RATE-4's call on a one-at-a-time backend.
 type answers struct {
