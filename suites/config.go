@@ -102,10 +102,14 @@ func (c Config) Redactor() target.Redactor {
 	for i, k := range c.Keys.all() {
 		named = append(named, target.NamedKey{Key: k, Env: flagEnv(keyFlags[i])})
 	}
-	// The mistyped key (AUTH-2) is all but the run's key: hidden too, its
-	// curl rebuilds it from the variable (drop the last character, add one).
+	// The mistyped key (AUTH-2) is all but the run's key, and the Basic
+	// credentials (AUTH-4) hold it: hidden too, their curl rebuilds them
+	// from the variable.
 	if typo := mistyped(c.Keys.API); typo != "" {
-		named = append(named, target.NamedKey{Key: typo, Env: "{" + flagEnv(keyFlags[0]) + "%?}" + typo[len(typo)-1:]})
+		env := flagEnv(keyFlags[0])
+		named = append(named, target.NamedKey{Key: typo, Env: "{" + env + "%?}" + typo[len(typo)-1:]},
+			// AUTH-4's Basic credentials hold the key base64-encoded.
+			target.NamedKey{Key: basicCredentials(c.Keys.API), Env: `(printf '%s:%s' "$` + env + `" "$` + env + `" | base64 | tr -d '\n')`})
 	}
 	return target.NewNamedRedactor(named...)
 }

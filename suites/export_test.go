@@ -7,3 +7,7 @@ var PathLabel = labelSafe
 // Mistyped is the key AUTH-2 sends mistyped, for the self-test's check that
 // no output holds it in full (it is all but the run's key).
 var Mistyped = mistyped
+
+// BasicCredentials is what AUTH-4's Basic probe carries (the key, encoded):
+// no output may hold it either.
+var BasicCredentials = basicCredentials

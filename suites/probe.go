@@ -99,7 +99,7 @@ const (
 	KeyNone      KeyRole = "no-key"           // no Authorization header
 	KeyUnknown   KeyRole = "unknown-key"      // a well-formed cai_ key no target knows
 	KeyForeign   KeyRole = "foreign-key"      // Bearer sk-...
-	KeyBasic     KeyRole = "basic"            // Basic user:password
+	KeyBasic     KeyRole = "basic"            // Basic KEY:KEY (the run's key as user and password)
 	KeyEmpty     KeyRole = "empty-bearer"     // "Bearer "
 	KeyLowercase KeyRole = "lowercase-bearer" // "bearer cai_..." (the run's key)
 	KeyUppercase KeyRole = "uppercase-bearer" // "BEARER cai_..." (the run's key)
@@ -125,7 +125,7 @@ func (k KeyRole) credentials(keys Keys) (auth *string, key string) {
 	case KeyForeign:
 		return authHeader("Bearer sk-proj-0123456789abcdefghijklmnopqrstuv"), ""
 	case KeyBasic:
-		return authHeader("Basic " + base64.StdEncoding.EncodeToString([]byte("user:password"))), ""
+		return authHeader("Basic " + basicCredentials(keys.API)), ""
 	case KeyEmpty:
 		return authHeader("Bearer "), ""
 	case KeyLowercase:
@@ -146,6 +146,13 @@ func (k KeyRole) credentials(keys Keys) (auth *string, key string) {
 		return nil, keys.Locked
 	}
 	return nil, keys.API
+}
+
+// basicCredentials carries key as the user and the password of Basic
+// credentials: a Basic credential is refused however good the key in it
+// (AUTH-4), and a target reading the key from either shows.
+func basicCredentials(key string) string {
+	return base64.StdEncoding.EncodeToString([]byte(key + ":" + key))
 }
 
 // mistyped is key with its last character changed: a key that only a target

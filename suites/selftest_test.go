@@ -196,7 +196,7 @@ func runScenario(ctx context.Context, dir string, sc scenario) outcome {
 	}
 	defer srv.Close()
 	k := srv.Keys()
-	o.keys = []string{k.Valid, k.Second, k.Revoked, k.Exhausted, k.Forbidden, k.Locked, suites.Mistyped(k.Valid)}
+	o.keys = []string{k.Valid, k.Second, k.Revoked, k.Exhausted, k.Forbidden, k.Locked, suites.Mistyped(k.Valid), suites.BasicCredentials(k.Valid)}
 	base := srv.BaseURL()
 	if sc.shape != nil {
 		base = srv.Root().Base(*sc.shape) + "/"
