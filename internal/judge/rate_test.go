@@ -268,7 +268,9 @@ func TestRefusedWith429(t *testing.T) {
 		c.Ex.Status, c.Variant = status, variant
 		return c
 	}
-	calls := []RateCall{call(primary, 0, CallServed, ""), call(primary, 1, CallRefused, "1"), other("/ai/chat", 404, ""), other(primary, 401, "bearer"), other(primary, 503, "stream")}
+	calls := []RateCall{call(primary, 0, CallServed, ""), call(primary, 1, CallRefused, "1"), other("/ai/chat", 404, ""), other(primary, 401, "bearer"), other(primary, 503, "stream"),
+		other("/ai/v1", 402, "")} // the key's tokens ran out: BILL-1's refusal, rightly
+
 	wantErr(t, "429s, a missing route, variants", RefusedWith429(calls), "")
 	wantErr(t, "503 on one path", RefusedWith429(append(calls, other("/ai/chat", 503, ""), other("/ai/v1", 403, ""))), "2 calls were refused with another status than 429 (/ai/chat 503, /ai/v1 403)")
 }
