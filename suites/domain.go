@@ -209,13 +209,14 @@ func Rows() []Row {
 			refused(p(c.role, VariantPlain), c.clause, c.status, route)
 		}
 		if path == primary {
+			// The scheme in capitals too (case-insensitive, not two spellings).
 			served(p(KeyUppercase, VariantPlain), expectServed, "AUTH-5")
 			// Each refused credential also with stream: true and with
 			// another model named (a handler of its own, a routing by
 			// model ahead of the key check), each refusing key also with
 			// no model and with the scheme spelled "bearer": refused
-			// however it is asked (refusals cost no tokens).
-			// Each judged against the run's key with the same body.
+			// however it is asked (refusals cost no tokens). Each is
+			// judged against the run's key with the same body.
 			for _, c := range credentials {
 				for _, v := range []Variant{VariantStream, VariantModelOther} {
 					refused(p(c.role, v), c.clause, c.status, p(KeyValid, v))
