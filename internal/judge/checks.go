@@ -97,7 +97,7 @@ func servedObject(ex *target.Exchange) (Object, target.Usage, error) {
 		return nil, target.Usage{}, errors.New(`answered the legacy "text_completion" shape, want a chat completion`)
 	}
 	if err := CheckChatChoices(obj); err != nil {
-		if _, isErr := obj["error"]; isErr {
+		if carriesError(obj) {
 			return nil, target.Usage{}, fmt.Errorf("status %d but the body is an error: %s", ex.Status, snippet(ex.Body))
 		}
 		return nil, target.Usage{}, err
@@ -328,6 +328,11 @@ func RateLimitHeaders(h http.Header) map[string]string {
 	}
 	return out
 }
+
+// carriesError tells whether a body holds an error: an "error" field with a
+// value. A null one is no error: servers whose replies share one envelope
+// write "error": null beside a success.
+func carriesError(obj Object) bool { return obj["error"] != nil }
 
 func is2xx(status int) bool { return status >= 200 && status < 300 }
 

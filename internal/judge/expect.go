@@ -303,7 +303,7 @@ func NotAnErrorAs200Models(ex *target.Exchange) error {
 	if err != nil {
 		return fmt.Errorf("a refusal answered as success: %v", err)
 	}
-	if _, isErr := obj["error"]; isErr {
+	if carriesError(obj) {
 		return fmt.Errorf("status %d but the body is an error: %s", ex.Status, snippet(ex.Body))
 	}
 	if _, ok := obj["data"].([]any); !ok {
