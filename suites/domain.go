@@ -164,9 +164,14 @@ func Rows() []Row {
 		served(p(KeyValid, VariantModelOther), expectServed)
 		served(p(KeyValid, VariantStream), expectNotStreamed, "CHAT-8")
 		served(p(KeyLowercase, VariantPlain), expectServed, "AUTH-5")
+		// A name no vendor serves besides gpt-4o, and a temperature inside
+		// the range besides its ends (the combined probes' 0 and 2), on
+		// every path: a path whose handler rejects or echoes unknown names,
+		// or reads temperature as an integer, breaks the clause there.
+		served(p(KeyValid, VariantModelUnusual), expectServed)
+		served(p(KeyValid, VariantTemperatureMid), expectServed, "CHAT-5")
 		if path == primary {
-			served(p(KeyValid, VariantModelUnusual), expectServed)
-			for _, v := range []Variant{VariantTemperature0, VariantTemperatureMid, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
+			for _, v := range []Variant{VariantTemperature0, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
 				served(p(KeyValid, v), expectServed, "CHAT-5")
 			}
 			add(p(KeyValid, VariantMaxTokens), "CHAT-6", expectMaxTokens)
