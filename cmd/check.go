@@ -1,3 +1,5 @@
+//go:build !loadonly
+
 package cmd
 
 import (
