@@ -254,6 +254,13 @@ func Rows() []Row {
 	for _, k := range []KeyRole{KeyUnknown, KeyExhausted, KeyForbidden} {
 		add(Probe{Path: target.PathChat, Key: k, Variant: VariantPlain, SDK: true}, "SDK-2", expectSDKTypedError)
 	}
+	// An unknown key through the SDK on the other base shapes too: a path
+	// whose refusals the SDK cannot see as errors breaks SDK-2 there.
+	for _, shape := range target.BaseShapes {
+		if path := string(shape) + target.PathAliasChatComp; path != target.PathChat {
+			add(Probe{Path: path, Key: KeyUnknown, Variant: VariantPlain, SDK: true}, "SDK-2", expectSDKTypedError)
+		}
+	}
 	return rows
 }
 

@@ -92,6 +92,7 @@ func TestDomainCoversEveryPoint(t *testing.T) {
 	}
 	for _, shape := range target.BaseShapes {
 		want("SDK-1", Probe{Path: string(shape) + target.PathAliasChatComp, Key: KeyValid, Variant: VariantPlain, SDK: true})
+		want("SDK-2", Probe{Path: string(shape) + target.PathAliasChatComp, Key: KeyUnknown, Variant: VariantPlain, SDK: true})
 	}
 }
 
