@@ -124,8 +124,14 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				req.Body = body
 			}
 		}
-		if err := t.meter.take(); err != nil {
-			return nil, err
+		// A redirect's next request (Response set) goes on with the call
+		// the meter counted already: a gateway that routes aliases by
+		// redirecting must not spend the stated budget twice. It is
+		// paced all the same, in case the gateway counts it.
+		if attempt > 0 || req.Response == nil {
+			if err := t.meter.take(); err != nil {
+				return nil, err
+			}
 		}
 		if raw {
 			t.pacer.Record()
