@@ -338,10 +338,22 @@ func RateLimitHeaders(h http.Header) map[string]string {
 	return out
 }
 
-// carriesError tells whether a body holds an error: an "error" field with a
-// value. A null one is no error: servers whose replies share one envelope
-// write "error": null beside a success.
-func carriesError(obj Object) bool { return obj["error"] != nil }
+// carriesError tells whether a body holds an error: an "error" field with
+// something in it. An empty one (null, false, "", {}) is no error: servers
+// whose replies share one envelope write it beside a success.
+func carriesError(obj Object) bool {
+	switch e := obj["error"].(type) {
+	case nil:
+		return false
+	case bool:
+		return e
+	case string:
+		return e != ""
+	case map[string]any:
+		return len(e) > 0
+	}
+	return true
+}
 
 func is2xx(status int) bool { return status >= 200 && status < 300 }
 

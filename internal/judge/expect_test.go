@@ -176,6 +176,9 @@ func TestModelsErrors(t *testing.T) {
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", modelsList)), "")
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", refusal401)), "status 200 but the body is an error")
 	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"status":"ok"}`)), "no models list")
-	// A null error beside the list is a shared envelope's, not an error.
-	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"object":"list","data":[{"id":"m","object":"model"}],"error":null}`)), "")
+	// An empty error beside the list is a shared envelope's, not an error.
+	for _, empty := range []string{"null", "false", `""`, "{}"} {
+		expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"object":"list","data":[{"id":"m","object":"model"}],"error":`+empty+`}`)), "")
+	}
+	expectVerdict(t, NotAnErrorAs200Models(exchange(200, "application/json", `{"object":"list","data":[],"error":"no models"}`)), "status 200 but the body is an error")
 }
