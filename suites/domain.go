@@ -177,9 +177,14 @@ func Rows() []Row {
 		served(p(KeyValid, VariantModelOther), expectServed)
 		served(p(KeyValid, VariantStream), expectNotStreamed, "CHAT-8")
 		served(p(KeyLowercase, VariantPlain), expectServed, "AUTH-5")
+		// A name no vendor serves besides gpt-4o, and a temperature inside
+		// the range besides its ends (the combined probes' 0 and 2), on
+		// every path: a path whose handler rejects or echoes unknown names,
+		// or reads temperature as an integer, breaks the clause there.
+		served(p(KeyValid, VariantModelUnusual), expectServed)
+		served(p(KeyValid, VariantTemperatureMid), expectServed, "CHAT-5")
 		if path == primary {
-			served(p(KeyValid, VariantModelUnusual), expectServed)
-			for _, v := range []Variant{VariantTemperature0, VariantTemperatureMid, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
+			for _, v := range []Variant{VariantTemperature0, VariantTemperature2, VariantMaxTokens, VariantResponseFormat, VariantConversation} {
 				served(p(KeyValid, v), expectServed, "CHAT-5")
 			}
 			add(p(KeyValid, VariantMaxTokens), "CHAT-6", expectMaxTokens)
@@ -269,6 +274,13 @@ func Rows() []Row {
 	}
 	for _, k := range []KeyRole{KeyUnknown, KeyExhausted, KeyForbidden} {
 		add(Probe{Path: target.PathChat, Key: k, Variant: VariantPlain, SDK: true}, "SDK-2", expectSDKTypedError)
+	}
+	// An unknown key through the SDK on the other base shapes too: a path
+	// whose refusals the SDK cannot see as errors breaks SDK-2 there.
+	for _, shape := range target.BaseShapes {
+		if path := string(shape) + target.PathAliasChatComp; path != target.PathChat {
+			add(Probe{Path: path, Key: KeyUnknown, Variant: VariantPlain, SDK: true}, "SDK-2", expectSDKTypedError)
+		}
 	}
 	return rows
 }

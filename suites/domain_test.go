@@ -51,6 +51,9 @@ func TestDomainCoversEveryPoint(t *testing.T) {
 		want("CHAT-8", Probe{Path: path, Key: KeyValid, Variant: VariantStream})
 		want("MODEL-1", Probe{Path: path, Key: KeyValid, Variant: VariantNoModel})
 		want("MODEL-3", Probe{Path: path, Key: KeyValid, Variant: VariantModelOther})
+		want("MODEL-3", Probe{Path: path, Key: KeyValid, Variant: VariantModelUnusual})
+		want("MODEL-4", Probe{Path: path, Key: KeyValid, Variant: VariantModelUnusual})
+		want("CHAT-5", Probe{Path: path, Key: KeyValid, Variant: VariantTemperatureMid})
 		want("MODEL-2", Probe{Path: path, Key: KeyValid, Variant: VariantStream})
 		want("ERR-3", Probe{Path: path, Key: KeyValid, Variant: VariantNoMessages})
 		want("ERR-1", Probe{Path: path, Key: KeyValid, Variant: VariantPlain})
@@ -89,6 +92,7 @@ func TestDomainCoversEveryPoint(t *testing.T) {
 	}
 	for _, shape := range target.BaseShapes {
 		want("SDK-1", Probe{Path: string(shape) + target.PathAliasChatComp, Key: KeyValid, Variant: VariantPlain, SDK: true})
+		want("SDK-2", Probe{Path: string(shape) + target.PathAliasChatComp, Key: KeyUnknown, Variant: VariantPlain, SDK: true})
 	}
 }
 

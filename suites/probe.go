@@ -213,7 +213,7 @@ const (
 	VariantPlain          Variant = "plain" // the contract's chat payload: model "default", no max_tokens
 	VariantNoModel        Variant = "no-model"
 	VariantModelOther     Variant = "model-other"
-	VariantModelUnusual   Variant = "model-unusual" // a made-up name no vendor serves (primary path)
+	VariantModelUnusual   Variant = "model-unusual" // a made-up name no vendor serves
 	VariantTemperature0   Variant = "temperature-0"
 	VariantTemperatureMid Variant = "temperature-mid" // 0.7: inside the range, not an end of it
 	VariantTemperature2   Variant = "temperature-2"

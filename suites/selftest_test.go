@@ -66,6 +66,9 @@ var (
 	wideLimit = target.Limit{N: 60, Window: time.Second}
 )
 
+// slowQuirks make every call slow: they run alone, not in "quirks together".
+var slowQuirks = map[string]bool{"slow": true, "slow-varied": true, "one-at-a-time": true, "trickle": true}
+
 type scenario struct {
 	name      string
 	opts      []fixtures.Option
@@ -104,12 +107,19 @@ func scenarios() []scenario {
 	}
 	out = append(out, scenario{name: "reference at 5 calls per window, models counted",
 		opts: []fixtures.Option{fixtures.WithQuirks("count-models")}, limit: lowLimit, strict: true})
+	var together []string
 	for _, q := range fixtures.Quirks {
 		if q.Name == "slow" {
 			continue
 		}
 		out = append(out, scenario{name: "quirk " + q.Name, opts: []fixtures.Option{fixtures.WithQuirks(q.Name)}, limit: fastLimit, strict: true})
+		if !slowQuirks[q.Name] {
+			together = append(together, q.Name)
+		}
 	}
+	// A real gateway varies in many ways at once (gzip and chunked and
+	// charset and extra fields...): every quirk but the slow ones together.
+	out = append(out, scenario{name: "quirks together", opts: []fixtures.Option{fixtures.WithQuirks(together...)}, limit: fastLimit, strict: true})
 	for _, sd := range fixtures.ScopedDeviations() {
 		sc := scenario{name: "deviation " + sd.Name(), opts: []fixtures.Option{fixtures.WithDeviations(sd.Name())}, limit: rateLimit, deviation: &sd}
 		switch {

@@ -153,8 +153,16 @@ func (r *runtime) request(p Probe) target.Request {
 	if p.LowerBearer && req.Key != "" {
 		req.Auth, req.Key = authHeader("bearer "+req.Key), ""
 	}
+	if p.Variant == VariantStream {
+		req.Header = streamAccept
+	}
 	return req
 }
+
+// streamAccept is the Accept of stream: true probes: JSON, or the event
+// stream an SDK's streaming call asks for. A target that streams when asked
+// so breaks CHAT-8; one that negotiates still answers JSON.
+var streamAccept = http.Header{"Accept": {"application/json, text/event-stream"}}
 
 // send makes a probe's call.
 func (r *runtime) send(ctx context.Context, p Probe) (*Reply, error) {

@@ -124,8 +124,14 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				req.Body = body
 			}
 		}
-		if err := t.meter.take(); err != nil {
-			return nil, err
+		// A redirect's next request (Response set) goes on with the call
+		// the meter counted already: a gateway that routes aliases by
+		// redirecting must not spend the stated budget twice. It is
+		// paced all the same, in case the gateway counts it.
+		if attempt > 0 || req.Response == nil {
+			if err := t.meter.take(); err != nil {
+				return nil, err
+			}
 		}
 		if raw {
 			t.pacer.Record()
@@ -171,15 +177,21 @@ func (t *pacedTransport) observe(req *http.Request, resp *http.Response, start t
 		return nil
 	}
 	head, err := io.ReadAll(io.LimitReader(resp.Body, target.DefaultMaxBody))
-	if err != nil {
+	if err != nil && !target.Undecodable(err) {
 		resp.Body.Close()
 		return err
+	}
+	// A body that does not decode is the target's answer: its reader
+	// fails again for the caller (the client, the SDK), which judges it.
+	var rest io.Reader = resp.Body
+	if err != nil {
+		rest = failingReader{err}
 	}
 	resp.Body = struct {
 		io.Reader
 		io.Closer
-	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
-	if resp.StatusCode == http.StatusOK {
+	}{io.MultiReader(bytes.NewReader(head), rest), resp.Body}
+	if resp.StatusCode == http.StatusOK && err == nil {
 		// Counted as the suite judges it (12.0 and 12e0 are integers).
 		if s, err := judge.ReadCompletion(resp.StatusCode, resp.Header, head); err == nil && s.Usage.TotalTokens > 0 {
 			t.meter.tokens.Add(int64(s.Usage.TotalTokens))
@@ -193,7 +205,12 @@ func (t *pacedTransport) observe(req *http.Request, resp *http.Response, start t
 			}
 		}
 		rec.add(&target.Exchange{Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header.Clone(),
-			RequestBody: body, Status: resp.StatusCode, Header: resp.Header.Clone(), Body: head, Duration: time.Since(start)})
+			RequestBody: body, Status: resp.StatusCode, Header: resp.Header.Clone(), Body: head, BodyErr: err, Duration: time.Since(start)})
 	}
 	return nil
 }
+
+// failingReader fails every read with its error.
+type failingReader struct{ err error }
+
+func (r failingReader) Read([]byte) (int, error) { return 0, r.err }

@@ -53,6 +53,24 @@ func TestTransportWaitsOut429AndCounts(t *testing.T) {
 	}
 }
 
+// A redirect's next request is the same call: the budget counts it once.
+func TestTransportCountsARedirectedCallOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ai"+target.PathChat {
+			http.Redirect(w, r, "/ai"+target.PathChat, http.StatusPermanentRedirect)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(goodChat))
+	}))
+	t.Cleanup(srv.Close)
+	client, meter := pacedClient(srv, 1)
+	ex, err := client.Do(context.Background(), target.Request{Method: "POST", Path: target.PathAliasChat, Body: []byte(`{"messages":[]}`)})
+	if err != nil || ex.Status != 200 || meter.Calls() != 1 {
+		t.Fatalf("Do = %v, %v with %d calls counted; want the redirect followed within a budget of 1", ex, err, meter.Calls())
+	}
+}
+
 func TestTransportBurstSeesRaw429(t *testing.T) {
 	srv, calls := flakyTarget(t, 1)
 	client, meter := pacedClient(srv, 0)

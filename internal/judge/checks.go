@@ -40,6 +40,15 @@ func DecodeObject(body []byte) (Object, error) {
 	return obj, nil
 }
 
+// bodyObject is DecodeObject of an exchange's body; a body that came but
+// did not decode (its Content-Encoding lies) is no JSON object either.
+func bodyObject(ex *target.Exchange) (Object, error) {
+	if ex.BodyErr != nil {
+		return nil, fmt.Errorf("the body does not decode (%v): %s", ex.BodyErr, snippet(ex.Body))
+	}
+	return DecodeObject(ex.Body)
+}
+
 // CheckStatus wants one of the given statuses.
 func CheckStatus(ex *target.Exchange, want ...int) error {
 	for _, w := range want {
@@ -129,7 +138,7 @@ func chatEnvelope(ex *target.Exchange) (Object, error) {
 	if err := CheckJSONContentType(ex.Header); err != nil {
 		return nil, err
 	}
-	return DecodeObject(ex.Body)
+	return bodyObject(ex)
 }
 
 // CheckChatChoices is CHAT-2: choices non-empty, choices[0].message.content a string.
@@ -225,7 +234,7 @@ func CheckModelsList(ex *target.Exchange) (Object, error) {
 	if err := CheckJSONContentType(ex.Header); err != nil {
 		return nil, err
 	}
-	obj, err := DecodeObject(ex.Body)
+	obj, err := bodyObject(ex)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +298,7 @@ func CheckModelFields(entry Object) error {
 // CheckErrorEnvelope is ERR-2: a JSON {"error":{"message":"..."}} with a
 // non-empty message; type, code and param are free.
 func CheckErrorEnvelope(ex *target.Exchange) error {
-	obj, err := DecodeObject(ex.Body)
+	obj, err := bodyObject(ex)
 	if err != nil {
 		return fmt.Errorf("status %d: %v", ex.Status, err)
 	}
@@ -329,9 +338,22 @@ func RateLimitHeaders(h http.Header) map[string]string {
 	return out
 }
 
-// carriesError tells whether a body holds an error: an "error" member that
-// is not null (a success body may carry "error": null, as some gateways do).
-func carriesError(obj Object) bool { return obj["error"] != nil }
+// carriesError tells whether a body holds an error: an "error" field with
+// something in it. An empty one (null, false, "", {}) is no error: servers
+// whose replies share one envelope write it beside a success.
+func carriesError(obj Object) bool {
+	switch e := obj["error"].(type) {
+	case nil:
+		return false
+	case bool:
+		return e
+	case string:
+		return e != ""
+	case map[string]any:
+		return len(e) > 0
+	}
+	return true
+}
 
 func is2xx(status int) bool { return status >= 200 && status < 300 }
 

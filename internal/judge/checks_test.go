@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -18,6 +19,12 @@ func exchange(status int, contentType, body string) *target.Exchange {
 		h.Set("Content-Type", contentType)
 	}
 	return &target.Exchange{Status: status, Header: h, Body: []byte(body)}
+}
+
+// undecodable marks an exchange's body as one that did not decode.
+func undecodable(ex *target.Exchange) *target.Exchange {
+	ex.BodyErr = gzip.ErrHeader
+	return ex
 }
 
 const goodChat = `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"m",
@@ -131,6 +138,7 @@ func TestCheckChatEnvelope(t *testing.T) {
 		{"201", exchange(201, "application/json", goodChat), "status 201, want 200"},
 		{"text/plain", exchange(200, "text/plain", goodChat), `Content-Type "text/plain", want application/json`},
 		{"array", exchange(200, "application/json", "[]"), "JSON but not an object"},
+		{"undecodable", undecodable(exchange(200, "application/json", "")), "the body does not decode (gzip: invalid header)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			NewWithT(t).Expect(CheckChatEnvelope(c.ex)).To(MatchError(ContainSubstring(c.want)))

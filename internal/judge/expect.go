@@ -145,7 +145,7 @@ func ModelsAnswer(ex *target.Exchange) error {
 	if err := CheckStatus(ex, http.StatusOK); err != nil {
 		return err
 	}
-	_, err := DecodeObject(ex.Body)
+	_, err := bodyObject(ex)
 	return err
 }
 
@@ -175,7 +175,7 @@ func ModelsEntry(ex *target.Exchange) (Object, error) {
 	if ex.Status != http.StatusOK {
 		return nil, cannotTell("answered %d (see ROUTE-4, ROUTE-5)", ex.Status)
 	}
-	obj, err := DecodeObject(ex.Body)
+	obj, err := bodyObject(ex)
 	if err != nil {
 		return nil, cannotTell("not a JSON object (see MODELS-1)")
 	}
@@ -246,7 +246,7 @@ func served2xxObject(ex *target.Exchange) (Object, error) {
 	if !is2xx(ex.Status) {
 		return nil, cannotTell("answered %d, not a 2xx", ex.Status)
 	}
-	obj, err := DecodeObject(ex.Body)
+	obj, err := bodyObject(ex)
 	if err != nil {
 		return nil, cannotTell("%v (see CHAT-1)", err)
 	}
@@ -324,7 +324,7 @@ func NotAnErrorAs200Models(ex *target.Exchange) error {
 	if !is2xx(ex.Status) {
 		return NotAnErrorAs200(ex)
 	}
-	obj, err := DecodeObject(ex.Body)
+	obj, err := bodyObject(ex)
 	if err != nil {
 		return fmt.Errorf("a refusal answered as success: %v", err)
 	}

@@ -2,6 +2,8 @@ package target
 
 import (
 	"bytes"
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -118,7 +120,11 @@ type Exchange struct {
 	Header        http.Header
 	Body          []byte
 	Truncated     bool // the body was longer than the cap
-	Duration      time.Duration
+	// BodyErr is set when the body came but did not decode (a
+	// Content-Encoding it does not match): the target's answer, judged as
+	// such; Body is what decoded before.
+	BodyErr  error
+	Duration time.Duration
 }
 
 // Do sends the request. An error means no HTTP answer came (network, TLS,
@@ -169,10 +175,21 @@ func (c *Client) Do(ctx context.Context, r Request) (*Exchange, error) {
 	if int64(len(ex.Body)) > c.maxBody {
 		ex.Body, ex.Truncated = ex.Body[:c.maxBody], true
 	}
+	if err != nil && Undecodable(err) {
+		ex.BodyErr, err = err, nil
+	}
 	if err != nil {
 		return ex, describeNetError(u, err)
 	}
 	return ex, nil
+}
+
+// Undecodable tells whether err is a body that does not decode as its
+// Content-Encoding says: a wrong answer of the target, not a failure of the
+// network.
+func Undecodable(err error) bool {
+	var corrupt flate.CorruptInputError
+	return errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.As(err, &corrupt)
 }
 
 // NetError is a failure of the network or the tool, not of the target's

@@ -78,6 +78,20 @@ func TestClientCapsBodyAndTimesOut(t *testing.T) {
 	}
 }
 
+// A body that does not decode as its Content-Encoding says is the target's
+// answer, kept with its status for the checks to judge; no network failure.
+func TestClientKeepsAnUndecodableBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write([]byte(`{"not":"gzip"}`))
+	}))
+	defer srv.Close()
+	ex, err := NewClient(MustParseBaseURL(srv.URL+"/ai")).Do(context.Background(), Request{Path: PathModels})
+	if err != nil || ex.Status != http.StatusOK || !Undecodable(ex.BodyErr) {
+		t.Fatalf("want the 200 kept with its decoding error, got %+v, %v", ex, err)
+	}
+}
+
 func TestClientUnreachableIsNetError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL

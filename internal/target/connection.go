@@ -39,6 +39,10 @@ func ParseHeader(s string) (name, value string, err error) {
 		return "", "", fmt.Errorf("header %s: give keys with --api-key, not as a header", name)
 	case "Content-Length", "Host", "Transfer-Encoding":
 		return "", "", fmt.Errorf("header %s is set by the tool and cannot be given", name)
+	case "Accept-Encoding":
+		// Given by hand, it would stop the transport from decoding the
+		// gzip it asks for itself, and a compressed reply would read as garbage.
+		return "", "", fmt.Errorf("header %s is set by the tool (it asks for gzip and decodes it) and cannot be given", name)
 	}
 	return name, value, nil
 }

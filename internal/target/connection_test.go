@@ -29,6 +29,7 @@ func TestParseHeader(t *testing.T) {
 		"Bad Name: v":             "write Name: value",
 		"Authorization: Bearer x": "--api-key",
 		"host: x":                 "set by the tool",
+		"Accept-Encoding: br":     "set by the tool",
 	} {
 		if _, _, err := ParseHeader(in); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", in, err, want)
