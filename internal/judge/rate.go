@@ -321,7 +321,7 @@ func RetryDeadline(calls []RateCall) (earliest RetryPromise, ok bool) {
 		if err != nil {
 			continue
 		}
-		at := c.Answered.Add(d).Add(retryAfterResolution(c.Ex.Header.Get("Retry-After"))).Add(lastSent.Sub(c.Sent))
+		at := c.Answered.Add(d).Add(target.RetryAfterResolution(c.Ex.Header.Get("Retry-After"))).Add(lastSent.Sub(c.Sent))
 		if !ok || at.Before(earliest.At) {
 			earliest, ok = RetryPromise{At: at, Path: c.Path, Ex: c.Ex}, true
 		}
@@ -338,18 +338,6 @@ func RetryAfterHonest(promise RetryPromise, probe RateCall) error {
 	}
 	return fmt.Errorf("a call on %s sent %s after its Retry-After (%q) had passed was refused with 429 again: Retry-After is shorter than the real wait",
 		promise.Path, roundDur(probe.Sent.Sub(promise.At)), promise.Ex.Header.Get("Retry-After"))
-}
-
-// retryAfterResolution is how finely a Retry-After value states a wait: a
-// whole second for delay-seconds and for an HTTP date (RFC 9110), nothing for
-// a fraction. An honest limiter rounds within it either way (naive code
-// truncates: "2" for 2.7 s), so its promise holds once its value and the
-// resolution have passed.
-func retryAfterResolution(v string) time.Duration {
-	if strings.Contains(v, ".") {
-		return 0
-	}
-	return time.Second
 }
 
 // retryAfterWait is the wait a refusal's Retry-After asks for, a date read

@@ -41,6 +41,18 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, RetryAfterFormat) 
 	return max(at.Sub(now), 0), RetryAfterDate
 }
 
+// RetryAfterResolution is how finely a Retry-After value states a wait: a
+// whole second for delay-seconds and for an HTTP date (RFC 9110), nothing
+// for a fraction. An honest limiter rounds within it either way (naive code
+// truncates: "2" for 2.7 s), so its promise holds once its value and the
+// resolution have passed.
+func RetryAfterResolution(v string) time.Duration {
+	if strings.Contains(v, ".") {
+		return 0
+	}
+	return time.Second
+}
+
 // maxRetryAfter caps a Retry-After in seconds so the arithmetic never
 // overflows; callers judge whether such a wait is believable.
 const maxRetryAfter = 100 * 365 * 24 * time.Hour

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/carpathian-ai/carpathian-conform/internal/target"
 )
 
 // Analyze turns a call log (sorted by send time) into findings: a pure
@@ -281,7 +283,13 @@ func retryAfterFinding(calls []Call, first429 Call, reset *Bound) RetryAfterFind
 			continue
 		}
 		if c.Phase == PhaseRetry {
-			r.ServedAt = yesNo(c.Accepted(), "a retry at Retry-After was served (honest)", "a retry at Retry-After got "+describeStatus(c)+" (not honest)")
+			short := " (not honest)"
+			if c.Refused() && target.RetryAfterResolution(r.Raw) > 0 {
+				// check's RATE-4 allows a whole-second value to be up to a
+				// second short (a limiter that truncates): so does this.
+				short = " (short: honest only if by less than the value's one-second resolution; see the error)"
+			}
+			r.ServedAt = yesNo(c.Accepted(), "a retry at Retry-After was served (honest)", "a retry at Retry-After got "+describeStatus(c)+short)
 		} else {
 			r.RefusedAtHalf = yesNo(c.Refused(), "one at half of it was refused (tight)", "one at half of it was served (conservative)")
 		}
