@@ -108,7 +108,6 @@ func (c Config) Redactor() target.Redactor {
 	if typo := mistyped(c.Keys.API); typo != "" {
 		env := flagEnv(keyFlags[0])
 		named = append(named, target.NamedKey{Key: typo, Env: "{" + env + "%?}" + typo[len(typo)-1:]},
-			// AUTH-4's Basic credentials hold the key base64-encoded.
 			target.NamedKey{Key: basicCredentials(c.Keys.API), Env: `(printf '%s:%s' "$` + env + `" "$` + env + `" | base64 | tr -d '\n')`})
 	}
 	return target.NewNamedRedactor(named...)

@@ -200,8 +200,10 @@ func Refused(ex *target.Exchange, status int) error {
 		if CheckServed(ex) == nil {
 			return fmt.Errorf("served (status %d), want %d", ex.Status, status)
 		}
-		if _, err := CheckModelsList(ex); err == nil && ex.Method == http.MethodGet {
-			return fmt.Errorf("served the models list (status %d), want %d", ex.Status, status)
+		if ex.Method == http.MethodGet {
+			if _, err := CheckModelsList(ex); err == nil {
+				return fmt.Errorf("served the models list (status %d), want %d", ex.Status, status)
+			}
 		}
 		return fmt.Errorf("status %d (not even a completion), want %d%s", ex.Status, status, bodyHint(ex))
 	}

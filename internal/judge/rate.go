@@ -243,7 +243,7 @@ func NoErrorAs200(calls []RateCall) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d of %d calls of the bursts answered 2xx without a chat completion (%s)", n, len(calls), strings.Join(dedupe(bad), "; "))
+	return fmt.Errorf("%d of %d calls of the bursts answered 2xx without a chat completion (%s)", n, len(calls), strings.Join(bad, "; "))
 }
 
 // RefusedWith429 judges the calls of a RATE try sent with the burst's own
